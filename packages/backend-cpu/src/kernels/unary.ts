@@ -1,0 +1,57 @@
+import type { KernelRegistry } from '@kiln/core';
+import type { CpuKernel } from '../cpu_tensor.js';
+import { erf, roundHalfEven } from './math.js';
+import { output } from './util.js';
+
+function map(f: (x: number) => number): CpuKernel {
+  return ([x], _attrs, [out]) => {
+    const src = x.data;
+    const dst = output(out.dtype, out.shape);
+    for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
+    return [dst];
+  };
+}
+
+const UNARY: Record<string, (x: number) => number> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  exp: Math.exp,
+  log: Math.log,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  reciprocal: (x) => 1 / x,
+  sin: Math.sin,
+  cos: Math.cos,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => (x < 0 ? 0 : x),
+  erf,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  logicalNot: (x) => (x === 0 ? 1 : 0),
+  isNaN: (x) => (x !== x ? 1 : 0),
+};
+
+// cast: typed-array stores do the conversion (float → int32 truncates toward zero); bool is x != 0.
+const cast: CpuKernel = ([x], _attrs, [out]) => {
+  const dst = output(out.dtype, out.shape);
+  if (out.dtype === 'bool') for (let i = 0; i < x.data.length; i++) dst[i] = x.data[i] !== 0 ? 1 : 0;
+  else if (out.dtype === 'int32') for (let i = 0; i < x.data.length; i++) dst[i] = truncToInt32(x.data[i]);
+  else dst.set(x.data);
+  return [dst];
+};
+
+// NaN and ±Inf become INT32_MIN, as PyTorch does on x86; in-range values truncate toward zero.
+function truncToInt32(v: number): number {
+  if (!Number.isFinite(v)) return -2147483648;
+  return Math.trunc(v) | 0;
+}
+
+export function registerUnaryKernels(registry: KernelRegistry<CpuKernel>): void {
+  for (const [name, f] of Object.entries(UNARY)) registry.register(name, map(f));
+  registry.register('cast', cast);
+}

@@ -1,0 +1,101 @@
+import type { DType } from '../dtype.js';
+import { checkDType } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
+import type { Shape } from '../shape.js';
+import type { Ops } from './surface.js';
+
+/** The static type of a value: dtype and shape. */
+export interface TensorType {
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+/** Attribute values are plain data so every graph serialises: no functions, no host objects. */
+export type AttrValue = number | boolean | string | null | readonly number[];
+export type Attrs = { readonly [key: string]: AttrValue };
+
+/** The kinds of attribute an op can declare; `?` allows null. */
+export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'dtype' | 'ints' | 'floats' | 'int?' | 'float?';
+export type AttrSchema<A> = { readonly [K in keyof A]-?: AttrKind };
+
+/**
+ * A gradient rule: given the op's inputs, outputs, attrs and the cotangents of its outputs,
+ * returns one cotangent per input (null where the input gets no gradient). Written with ops,
+ * so it runs on every backend and traces. Filled in by the autograd work.
+ */
+export type VjpRule<A extends Attrs = Attrs> = <V>(
+  ops: Ops<V>,
+  args: { inputs: readonly V[]; outputs: readonly V[]; attrs: A; cotangents: readonly (V | null)[] },
+) => (V | null)[];
+
+interface OpDefBase<A extends Attrs> {
+  readonly name: string;
+  /** Input names for messages; a trailing `...name` marks a variadic op (concat). */
+  readonly inputs: readonly string[];
+  readonly attrs: AttrSchema<A>;
+  /** One line of documentation. */
+  readonly doc: string;
+  vjp?: VjpRule<A>;
+}
+
+/** A primitive: has a shape rule, a dtype rule, and a kernel on every backend. */
+export interface PrimitiveDef<A extends Attrs = Attrs> extends OpDefBase<A> {
+  readonly kind: 'primitive';
+  /** Output shapes; throws ShapeError/AxisError naming the op, argument and shapes. */
+  readonly shape: (inputs: readonly TensorType[], attrs: A) => Shape[];
+  /** Output dtypes; throws DTypeError naming the op, argument and dtype. */
+  readonly dtype: (inputs: readonly TensorType[], attrs: A) => DType[];
+  /** False for ops with no gradient (comparisons, argmax, integer outputs). */
+  readonly differentiable: boolean;
+}
+
+/**
+ * A composite: written with other ops, so it needs no kernel and no gradient. Its types are
+ * found by expanding it over types. A backend may still register a fused kernel under its name.
+ */
+export interface CompositeDef<A extends Attrs = Attrs> extends OpDefBase<A> {
+  readonly kind: 'composite';
+  readonly expand: <V>(ops: Ops<V>, inputs: readonly V[], attrs: A) => V[];
+}
+
+export type OpDef<A extends Attrs = Attrs> = PrimitiveDef<A> | CompositeDef<A>;
+
+/** Checks attrs against an op's schema: every declared key present with a value of its kind, no others. */
+export function checkAttrs(op: OpDef, attrs: Attrs): void {
+  const schema = op.attrs as Record<string, AttrKind>;
+  for (const key of Object.keys(attrs)) {
+    if (!(key in schema)) {
+      const valid = Object.keys(schema);
+      throw new ArgumentError(`${op.name}: unknown attribute '${key}'; ${valid.length ? `valid attributes are ${valid.join(', ')}` : 'it takes none'}`);
+    }
+  }
+  for (const [key, kind] of Object.entries(schema)) {
+    const value = attrs[key];
+    if (!attrMatches(kind, value)) {
+      throw new ArgumentError(`${op.name}: attribute '${key}' must be ${describeKind(kind)}, got ${JSON.stringify(value)}`);
+    }
+  }
+}
+
+function attrMatches(kind: AttrKind, v: AttrValue | undefined): boolean {
+  switch (kind) {
+    case 'int': return Number.isInteger(v);
+    case 'int?': return v === null || Number.isInteger(v);
+    case 'float': return typeof v === 'number';
+    case 'float?': return v === null || typeof v === 'number';
+    case 'bool': return typeof v === 'boolean';
+    case 'string': return typeof v === 'string';
+    case 'dtype': try { checkDType(v); return true; } catch { return false; }
+    case 'ints': return Array.isArray(v) && v.every((x) => Number.isInteger(x));
+    case 'floats': return Array.isArray(v) && v.every((x) => typeof x === 'number');
+  }
+}
+
+function describeKind(kind: AttrKind): string {
+  const base: Record<AttrKind, string> = {
+    int: 'an integer', 'int?': 'an integer or null', float: 'a number', 'float?': 'a number or null', bool: 'a boolean',
+    string: 'a string', dtype: 'a dtype name', ints: 'an array of integers', floats: 'an array of numbers',
+  };
+  return base[kind];
+}
+
