@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests run on each package's src/ through the `kiln-source` export condition: no build needed.
+const conditions = ['kiln-source', 'import', 'module', 'node', 'default'];
+
 export default defineConfig({
-  resolve: { conditions: ['kiln-source'] },
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['kiln-source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'benchmarks/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     pool: 'threads',

@@ -15,7 +15,7 @@ function map(f: (x: number) => number): CpuKernel {
 const UNARY: Record<string, (x: number) => number> = {
   neg: (x) => -x,
   abs: Math.abs,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // NaN → 0, as PyTorch
   exp: Math.exp,
   log: Math.log,
   log1p: Math.log1p,

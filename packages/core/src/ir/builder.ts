@@ -53,6 +53,11 @@ export class GraphBuilder implements Interpreter<Value> {
     return this.add(getOp('full'), [], { shape: [], value, dtype })[0];
   }
 
+  /** Random keys in a built graph are graph inputs named `key`, so the caller supplies the generator state. */
+  randomKey(): Value {
+    return this.input({ dtype: 'int32', shape: [2] }, 'key');
+  }
+
   isValue(x: unknown): x is Value {
     return x instanceof Value;
   }

@@ -43,6 +43,7 @@ export const typeInterpreter: Interpreter<TensorType> = {
   bind: (op, inputs, attrs) => inferTypes(op, inputs, attrs),
   typeOf: (t) => t,
   scalar: (_value: number, dtype: DType) => ({ dtype, shape: [] }),
+  randomKey: () => ({ dtype: 'int32', shape: [2] }),
   isValue: (x: unknown): x is TensorType =>
     typeof x === 'object' && x !== null && 'dtype' in x && 'shape' in x && Array.isArray((x as TensorType).shape),
 };

@@ -15,4 +15,9 @@ export interface Interpreter<V> {
   scalar(value: number, dtype: DType): V;
   /** Whether `x` is a value of this interpreter (a tensor, a tracer…). */
   isValue(x: unknown): x is V;
+  /**
+   * A fresh key for the random ops: an int32[2] value `[seed, stream]` from the interpreter's
+   * seeded generator, which advances by one stream per call (eager and compiled code alike).
+   */
+  randomKey(): V;
 }

@@ -19,7 +19,7 @@ function unary(name: string, cls: DTypeClass, doc: string, opts: { out?: DType; 
 
 export const NEG = unary('neg', 'numeric', 'Elementwise -x.');
 export const ABS = unary('abs', 'numeric', 'Elementwise |x|.');
-export const SIGN = unary('sign', 'numeric', 'Elementwise sign: -1, 0 or 1 (NaN stays NaN).');
+export const SIGN = unary('sign', 'numeric', 'Elementwise sign: -1, 0 or 1 (NaN gives 0, as PyTorch).');
 export const EXP = unary('exp', 'float', 'Elementwise e^x.');
 export const LOG = unary('log', 'float', 'Elementwise natural logarithm.');
 export const LOG1P = unary('log1p', 'float', 'Elementwise log(1 + x), accurate near 0.');
