@@ -1,0 +1,144 @@
+/**
+ * The benchmark harness: workloads, each with one or more implementations (Kiln now; peers
+ * such as tfjs, jax-js and onnxruntime later), timed with warm-up runs then N repetitions.
+ */
+import { gflopsPerSecond, microsecondsPerOp, summarize } from './stats.js';
+
+export type Params = Readonly<Record<string, string | number | boolean>>;
+
+/**
+ * One way to run a workload. `setup` builds inputs (not timed), `run` is the timed part,
+ * `teardown` frees what setup made. Runs must leave no work pending: an implementation with
+ * asynchronous execution awaits its result inside `run`.
+ */
+export interface Implementation<S = unknown> {
+  readonly name: string;
+  setup(params: Params): S | Promise<S>;
+  run(state: S): void | Promise<void>;
+  teardown?(state: S): void | Promise<void>;
+}
+
+export interface Workload {
+  readonly name: string;
+  readonly description: string;
+  readonly params: Params;
+  /** Ops done by one run, for workloads that measure per-op cost (reported as µs/op). */
+  readonly opsPerRun?: number;
+  /** Floating-point operations done by one run, for workloads that report GFLOP/s. */
+  readonly flopsPerRun?: number;
+  /** Overrides of the run-wide defaults, e.g. fewer repetitions for a slow workload. */
+  readonly warmup?: number;
+  readonly repetitions?: number;
+  /** Each keeps its own state type (methods are bivariant, so any `Implementation<S>` fits). */
+  readonly implementations: readonly Implementation[];
+}
+
+/** The result of one implementation of one workload. Times are per run, in milliseconds. */
+export interface BenchRecord {
+  readonly workload: string;
+  readonly implementation: string;
+  /** null when skipped. */
+  readonly medianMs: number | null;
+  readonly minMs: number | null;
+  readonly maxMs: number | null;
+  /** Median µs per op, for workloads with `opsPerRun`. */
+  readonly usPerOp?: number;
+  /** GFLOP/s at the median time, for workloads with `flopsPerRun`. */
+  readonly gflops?: number;
+  /** Number of timed repetitions (0 when skipped). */
+  readonly samples: number;
+  readonly params: Params;
+  /** Why the implementation was not measured (an op or kernel it needs does not exist yet). */
+  readonly skipped?: string;
+}
+
+export interface RunOptions {
+  readonly warmup: number;
+  readonly repetitions: number;
+  /** Milliseconds from an arbitrary origin; `performance.now` by default. */
+  readonly now?: () => number;
+  /** Progress and skip notes; `console.log` by default. */
+  readonly log?: (line: string) => void;
+}
+
+const MISSING = [/no kernel/i, /is not a function/i, /not implemented/i, /unknown op/i, /does not provide an export/i];
+
+/**
+ * Whether an error says that something the implementation needs does not exist yet (an op
+ * that is not exported, a kernel that is not registered), so the run is skipped rather than
+ * failed. Any other error is a real failure and propagates.
+ */
+export function isMissingFeatureError(error: unknown): boolean {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return MISSING.some((re) => re.test(message));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function call<T>(fn: () => T | Promise<T>): Promise<T> {
+  const result = fn();
+  return result instanceof Promise ? await result : result;
+}
+
+/** Runs one implementation of one workload: setup, warm-up, timed repetitions, teardown. */
+export async function runImplementation(workload: Workload, impl: Implementation, options: RunOptions): Promise<BenchRecord> {
+  const now = options.now ?? (() => performance.now());
+  const log = options.log ?? console.log;
+  const warmup = workload.warmup ?? options.warmup;
+  const repetitions = workload.repetitions ?? options.repetitions;
+  if (!(repetitions >= 1)) throw new RangeError(`${workload.name}: repetitions must be at least 1, got ${repetitions}`);
+  const base = { workload: workload.name, implementation: impl.name, params: workload.params };
+
+  let state: unknown;
+  let setUp = false;
+  const samples: number[] = [];
+  try {
+    state = await call(() => impl.setup(workload.params));
+    setUp = true;
+    for (let i = 0; i < warmup; i++) await call(() => impl.run(state));
+    for (let i = 0; i < repetitions; i++) {
+      const start = now();
+      const result = impl.run(state);
+      if (result instanceof Promise) await result;
+      samples.push(now() - start);
+    }
+  } catch (error) {
+    if (!isMissingFeatureError(error)) throw error;
+    const reason = errorText(error);
+    log(`  skipped ${workload.name} / ${impl.name}: ${reason}`);
+    return { ...base, medianMs: null, minMs: null, maxMs: null, samples: 0, skipped: reason };
+  } finally {
+    if (setUp && impl.teardown !== undefined) {
+      const teardown = impl.teardown.bind(impl);
+      await call(() => teardown(state));
+    }
+  }
+
+  const stats = summarize(samples);
+  return {
+    ...base,
+    medianMs: stats.median,
+    minMs: stats.min,
+    maxMs: stats.max,
+    ...(workload.opsPerRun !== undefined ? { usPerOp: microsecondsPerOp(stats.median, workload.opsPerRun) } : {}),
+    ...(workload.flopsPerRun !== undefined && stats.median > 0 ? { gflops: gflopsPerSecond(workload.flopsPerRun, stats.median) } : {}),
+    samples: stats.count,
+  };
+}
+
+/** Runs every implementation of every workload, in order. */
+export async function runWorkloads(workloads: readonly Workload[], options: RunOptions): Promise<BenchRecord[]> {
+  const log = options.log ?? console.log;
+  const records: BenchRecord[] = [];
+  for (const workload of workloads) {
+    log(`${workload.name}: ${workload.description}`);
+    for (const impl of workload.implementations) {
+      const record = await runImplementation(workload, impl, options);
+      if (record.skipped === undefined) log(`  ${impl.name}: median ${record.medianMs!.toFixed(3)} ms over ${record.samples} runs`);
+      records.push(record);
+    }
+  }
+  return records;
+}

@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, platform, arch, totalmem } from 'node:os';
+
+/** Where a benchmark ran: compare numbers only between runs on the same machine. */
+export interface MachineInfo {
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  /** Short commit of the benchmarked tree, with `+dirty` when it has uncommitted changes; null outside git. */
+  readonly commit: string | null;
+}
+
+function gitCommit(): string | null {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty === '' ? sha : `${sha}+dirty`;
+  } catch {
+    return null;
+  }
+}
+
+export function machineInfo(): MachineInfo {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    platform: platform(),
+    arch: arch(),
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    commit: gitCommit(),
+  };
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { isMissingFeatureError, runImplementation, runWorkloads, type Implementation, type Workload } from '../src/harness.js';
+
+/** A clock that advances by the given steps, one per call, so timings are exact and no test depends on real time. */
+function fakeClock(durations: number[]): () => number {
+  let t = 0;
+  let call = 0;
+  return () => {
+    // Calls alternate start/end; each end adds the next duration.
+    if (call++ % 2 === 1) t += durations.shift() ?? 0;
+    return t;
+  };
+}
+
+function workload(impls: Implementation[], extra: Partial<Workload> = {}): Workload {
+  return { name: 'w', description: 'test workload', params: { n: 1 }, implementations: impls, ...extra };
+}
+
+describe('runImplementation', () => {
+  it('runs setup once, warm-up then timed repetitions, and teardown once, with the setup state', async () => {
+    const events: string[] = [];
+    const impl: Implementation<{ id: number }> = {
+      name: 'impl',
+      setup: (params) => {
+        events.push(`setup n=${params['n']}`);
+        return { id: 7 };
+      },
+      run: (s) => {
+        events.push(`run ${s.id}`);
+      },
+      teardown: (s) => {
+        events.push(`teardown ${s.id}`);
+      },
+    };
+    const record = await runImplementation(workload([impl]), impl, { warmup: 2, repetitions: 3, now: fakeClock([4, 1, 9]), log: () => {} });
+    expect(events).toEqual(['setup n=1', 'run 7', 'run 7', 'run 7', 'run 7', 'run 7', 'teardown 7']);
+    expect(record).toEqual({ workload: 'w', implementation: 'impl', params: { n: 1 }, medianMs: 4, minMs: 1, maxMs: 9, samples: 3 });
+  });
+
+  it('derives µs/op and GFLOP/s from the median when the workload declares ops or flops', async () => {
+    const impl: Implementation = { name: 'i', setup: () => undefined, run: () => {} };
+    const perOp = await runImplementation(workload([impl], { opsPerRun: 1000 }), impl, { warmup: 0, repetitions: 1, now: fakeClock([2]), log: () => {} });
+    expect(perOp.usPerOp).toBe(2);
+    const flops = await runImplementation(workload([impl], { flopsPerRun: 4e9 }), impl, { warmup: 0, repetitions: 1, now: fakeClock([2000]), log: () => {} });
+    expect(flops.gflops).toBe(2);
+  });
+
+  it('uses the workload’s own warm-up and repetition counts over the defaults', async () => {
+    let runs = 0;
+    const impl: Implementation = { name: 'i', setup: () => undefined, run: () => void runs++ };
+    const record = await runImplementation(workload([impl], { warmup: 1, repetitions: 2 }), impl, { warmup: 5, repetitions: 50, now: fakeClock([]), log: () => {} });
+    expect(runs).toBe(3);
+    expect(record.samples).toBe(2);
+  });
+
+  it('awaits asynchronous runs', async () => {
+    let done = 0;
+    const impl: Implementation = { name: 'i', setup: async () => undefined, run: async () => void (await Promise.resolve(), done++) };
+    await runImplementation(workload([impl]), impl, { warmup: 1, repetitions: 2, now: fakeClock([]), log: () => {} });
+    expect(done).toBe(3);
+  });
+
+  it('skips, with the reason, when an op is missing, and still tears down', async () => {
+    const logs: string[] = [];
+    let tornDown = false;
+    const impl: Implementation = {
+      name: 'i',
+      setup: () => undefined,
+      run: () => {
+        throw new Error("backend 'cpu' has no kernel for op 'matmul'");
+      },
+      teardown: () => void (tornDown = true),
+    };
+    const record = await runImplementation(workload([impl]), impl, { warmup: 1, repetitions: 2, log: (l) => logs.push(l) });
+    expect(record).toEqual({
+      workload: 'w',
+      implementation: 'i',
+      params: { n: 1 },
+      medianMs: null,
+      minMs: null,
+      maxMs: null,
+      samples: 0,
+      skipped: "Error: backend 'cpu' has no kernel for op 'matmul'",
+    });
+    expect(tornDown).toBe(true);
+    expect(logs).toEqual(["  skipped w / i: Error: backend 'cpu' has no kernel for op 'matmul'"]);
+  });
+
+  it('skips when an op is not exported yet (calling undefined)', async () => {
+    const api: { matmul?: () => void } = {};
+    const impl: Implementation = { name: 'i', setup: () => api.matmul!(), run: () => {} };
+    const record = await runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, log: () => {} });
+    expect(record.skipped).toMatch(/TypeError: .*is not a function/);
+  });
+
+  it('propagates any other error', async () => {
+    const impl: Implementation = {
+      name: 'i',
+      setup: () => undefined,
+      run: () => {
+        throw new RangeError('wrong result');
+      },
+    };
+    await expect(runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, log: () => {} })).rejects.toThrow('wrong result');
+  });
+});
+
+describe('isMissingFeatureError', () => {
+  it('recognises missing ops and kernels, and nothing else', () => {
+    expect(isMissingFeatureError(new TypeError('kiln.matmul is not a function'))).toBe(true);
+    expect(isMissingFeatureError(new Error("backend 'cpu' has no kernel for op 'add'"))).toBe(true);
+    expect(isMissingFeatureError(new Error('not implemented: conv2d'))).toBe(true);
+    expect(isMissingFeatureError(new Error('shapes [2,3] and [4] do not broadcast'))).toBe(false);
+    expect(isMissingFeatureError('no kernel')).toBe(true);
+  });
+});
+
+describe('runWorkloads', () => {
+  it('returns one record per implementation of every workload, in order', async () => {
+    const a: Implementation = { name: 'a', setup: () => undefined, run: () => {} };
+    const b: Implementation = { name: 'b', setup: () => undefined, run: () => {} };
+    const records = await runWorkloads([workload([a, b]), { ...workload([a]), name: 'v' }], { warmup: 0, repetitions: 1, now: fakeClock([]), log: () => {} });
+    expect(records.map((r) => `${r.workload}/${r.implementation}`)).toEqual(['w/a', 'w/b', 'v/a']);
+  });
+});
