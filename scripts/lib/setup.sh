@@ -1,0 +1,78 @@
+# Shared setup for scripts/test.sh and scripts/demo.sh: sourced, not run.
+# Takes a fresh Debian machine with only Node 20 + npm to a built workspace.
+# Every step is idempotent, so running it on a set-up machine costs a few seconds.
+
+KILN_PNPM_VERSION=12.21.0
+KILN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export TURBO_TELEMETRY_DISABLED=1
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# System packages (apt). None are needed yet; an issue that needs one (flatc, mesa-vulkan-drivers,
+# chromium…) adds it to KILN_APT_PACKAGES, and this installs whatever is missing.
+KILN_APT_PACKAGES=()
+ensure_apt_packages() {
+  ((${#KILN_APT_PACKAGES[@]} == 0)) && return 0
+  local missing=() pkg
+  for pkg in "${KILN_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "apt-get install ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+ensure_node() {
+  if ! command -v node >/dev/null; then
+    echo "error: node is not installed; Kiln needs Node >= 20 with npm" >&2
+    exit 1
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if ((major < 20)); then
+    echo "error: Node $(node --version) found; Kiln needs Node >= 20" >&2
+    exit 1
+  fi
+}
+
+ensure_pnpm() {
+  if [[ "$(pnpm --version 2>/dev/null || true)" == "$KILN_PNPM_VERSION" ]]; then
+    return 0
+  fi
+  # corepack cannot verify pnpm's registry metadata on these machines, so install with npm.
+  log "installing pnpm@$KILN_PNPM_VERSION with npm"
+  local prefix
+  prefix="$(npm prefix -g)"
+  if ! npm install -g "pnpm@$KILN_PNPM_VERSION"; then
+    # No write access to npm's global prefix: install under the user's cache instead.
+    prefix="${XDG_CACHE_HOME:-$HOME/.cache}/kiln-tools"
+    npm install -g --prefix "$prefix" "pnpm@$KILN_PNPM_VERSION"
+  fi
+  # Put the fresh pnpm first, even where npm's global bin is not on PATH or an older pnpm is.
+  export PATH="$prefix/bin:$PATH"
+  hash -r
+  local got
+  got="$(pnpm --version)"
+  if [[ "$got" != "$KILN_PNPM_VERSION" ]]; then
+    echo "error: wanted pnpm $KILN_PNPM_VERSION, but 'pnpm' on PATH ($(command -v pnpm)) is $got" >&2
+    exit 1
+  fi
+}
+
+install_and_build() {
+  cd "$KILN_ROOT"
+  log "pnpm install --frozen-lockfile"
+  pnpm install --frozen-lockfile
+  log "pnpm run build"
+  pnpm run build
+}
+
+kiln_setup() {
+  ensure_apt_packages
+  ensure_node
+  ensure_pnpm
+  install_and_build
+}
