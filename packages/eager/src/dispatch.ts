@@ -1,0 +1,70 @@
+import type { Attrs, Backend, DType, Interpreter, OpDef, Ops } from '@kiln/core';
+import { ArgumentError, createOps, inferTypes, toTypedArray } from '@kiln/core';
+import { getBackend } from './backends.js';
+import { Buffer } from './buffer.js';
+import { nextKey } from './random.js';
+import { Tensor } from './tensor.js';
+
+function inputName(op: OpDef, i: number): string {
+  const names = op.inputs;
+  const last = names[names.length - 1];
+  if (last?.startsWith('...') && i >= names.length - 1) return `${last.slice(3)}[${i - names.length + 1}]`;
+  return names[i] ?? `input ${i}`;
+}
+
+/** Makes a concrete tensor from host data on a backend. */
+export function fromHost(data: ArrayLike<number>, shape: readonly number[], dtype: DType, backend: Backend = getBackend()): Tensor {
+  const typed = toTypedArray(dtype, data);
+  const type = { shape, dtype };
+  return new Tensor(shape, dtype, new Buffer(backend, backend.upload(typed, type)));
+}
+
+/** The eager interpreter: runs each op's kernel now, on the inputs' backend. */
+export const eagerInterpreter: Interpreter<Tensor> = {
+  bind(op: OpDef, inputs: readonly Tensor[], attrs: Attrs): Tensor[] {
+    const buffers = inputs.map((t, i) => t.bufferFor(`${op.name}: ${inputName(op, i)}`));
+    const backend = buffers[0]?.backend ?? getBackend();
+    buffers.forEach((b, i) => {
+      if (b.backend !== backend) {
+        throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${b.backend.name}' but ${inputName(op, 0)} is on '${backend.name}'; all inputs of an op must be on one backend`);
+      }
+    });
+    if (op.kind === 'composite' && !backend.hasKernel(op.name)) return op.expand(rawOps, inputs, attrs);
+    const types = inferTypes(op, inputs, attrs);
+    // reshape never moves data: the result shares its input's buffer.
+    if (op.name === 'reshape') return [new Tensor(types[0].shape, types[0].dtype, buffers[0].retain())];
+    const storages = backend.run(op, inputs.map((t, i) => ({ storage: buffers[i].storage, type: t })), attrs, types);
+    return storages.map((s, i) => new Tensor(types[i].shape, types[i].dtype, new Buffer(backend, s)));
+  },
+  typeOf: (t) => t,
+  scalar: (value, dtype) => fromHost([value], [], dtype),
+  randomKey: () => fromHost(nextKey(), [2], 'int32'),
+  isValue: (x): x is Tensor => x instanceof Tensor,
+};
+
+const stack: Interpreter<Tensor>[] = [eagerInterpreter];
+
+/**
+ * The interpreter the op surface binds to: the innermost one pushed with `withInterpreter`
+ * (the tracer's, autograd's), else the eager one.
+ */
+export const dispatcher: Interpreter<Tensor> = {
+  bind: (op, inputs, attrs) => stack[stack.length - 1].bind(op, inputs, attrs),
+  typeOf: (t) => t,
+  scalar: (value, dtype) => stack[stack.length - 1].scalar(value, dtype),
+  randomKey: () => stack[stack.length - 1].randomKey(),
+  isValue: (x): x is Tensor => x instanceof Tensor,
+};
+
+/** Runs `fn` with `interpreter` handling every op bound inside it (used by the tracer and autograd). */
+export function withInterpreter<T>(interpreter: Interpreter<Tensor>, fn: () => T): T {
+  stack.push(interpreter);
+  try {
+    return fn();
+  } finally {
+    stack.pop();
+  }
+}
+
+/** The op surface bound to the current interpreter, unwrapped (temporaries stay in the caller's scope). */
+export const rawOps: Ops<Tensor> = createOps(dispatcher);
