@@ -89,7 +89,7 @@ export async function runImplementation(workload: Workload, impl: Implementation
   const warmup = workload.warmup ?? options.warmup;
   const repetitions = workload.repetitions ?? options.repetitions;
   if (!(repetitions >= 1)) throw new RangeError(`${workload.name}: repetitions must be at least 1, got ${repetitions}`);
-  const base = { workload: workload.name, implementation: impl.name, params: workload.params };
+  const names = { workload: workload.name, implementation: impl.name };
 
   let state: unknown;
   let setUp = false;
@@ -108,7 +108,7 @@ export async function runImplementation(workload: Workload, impl: Implementation
     if (!isMissingFeatureError(error)) throw error;
     const reason = errorText(error);
     log(`  skipped ${workload.name} / ${impl.name}: ${reason}`);
-    return { ...base, medianMs: null, minMs: null, maxMs: null, samples: 0, skipped: reason };
+    return { ...names, medianMs: null, minMs: null, maxMs: null, samples: 0, params: workload.params, skipped: reason };
   } finally {
     if (setUp && impl.teardown !== undefined) {
       const teardown = impl.teardown.bind(impl);
@@ -118,13 +118,14 @@ export async function runImplementation(workload: Workload, impl: Implementation
 
   const stats = summarize(samples);
   return {
-    ...base,
+    ...names,
     medianMs: stats.median,
     minMs: stats.min,
     maxMs: stats.max,
     ...(workload.opsPerRun !== undefined ? { usPerOp: microsecondsPerOp(stats.median, workload.opsPerRun) } : {}),
     ...(workload.flopsPerRun !== undefined && stats.median > 0 ? { gflops: gflopsPerSecond(workload.flopsPerRun, stats.median) } : {}),
     samples: stats.count,
+    params: workload.params,
   };
 }
 
@@ -136,7 +137,10 @@ export async function runWorkloads(workloads: readonly Workload[], options: RunO
     log(`${workload.name}: ${workload.description}`);
     for (const impl of workload.implementations) {
       const record = await runImplementation(workload, impl, options);
-      if (record.skipped === undefined) log(`  ${impl.name}: median ${record.medianMs!.toFixed(3)} ms over ${record.samples} runs`);
+      if (record.skipped === undefined) {
+        const rate = record.usPerOp !== undefined ? `, ${record.usPerOp.toFixed(3)} µs/op` : record.gflops !== undefined ? `, ${record.gflops.toFixed(2)} GFLOP/s` : '';
+        log(`  ${impl.name}: median ${record.medianMs!.toFixed(3)} ms over ${record.samples} runs${rate}`);
+      }
       records.push(record);
     }
   }
