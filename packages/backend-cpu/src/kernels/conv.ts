@@ -1,0 +1,66 @@
+import type { CpuKernel } from '../cpu_tensor.js';
+import { output } from './util.js';
+
+type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
+
+/**
+ * For each kernel tap along one spatial axis, the range of output positions whose input
+ * position `o·stride + tap·dilation - pad` lies inside [0, size): [lo, hi) and the input offset
+ * `tap·dilation - pad`. Precomputed so the inner loops need no bounds checks.
+ */
+function tapRanges(kernel: number, size: number, outSize: number, stride: number, pad: number, dilation: number) {
+  const lo = new Int32Array(kernel);
+  const hi = new Int32Array(kernel);
+  const shift = new Int32Array(kernel);
+  for (let t = 0; t < kernel; t++) {
+    const s = t * dilation - pad;
+    shift[t] = s;
+    lo[t] = Math.min(outSize, Math.max(0, Math.ceil(-s / stride)));
+    hi[t] = Math.max(lo[t], Math.min(outSize, Math.floor((size - 1 - s) / stride) + 1));
+  }
+  return { lo, hi, shift };
+}
+
+/**
+ * Direct 2-D convolution over NCHW with zero padding. Per output plane, each (input channel,
+ * tap) adds weight · shifted input into an accumulator plane (float64 for floats, wrapping int32
+ * for int32), so the innermost loop is a strided walk along one input row.
+ */
+export const conv2d: CpuKernel<Conv2dAttrs> = ([x, w], { stride, padding, dilation, groups }, [out]) => {
+  const [batch, channels, height, width] = x.shape;
+  const [outChannels, groupChannels, kH, kW] = w.shape;
+  const [outH, outW] = out.shape.slice(2);
+  const [sH, sW] = stride;
+  const rows = tapRanges(kH, height, outH, sH, padding[0], dilation[0]);
+  const cols = tapRanges(kW, width, outW, sW, padding[1], dilation[1]);
+  const outPerGroup = outChannels / groups;
+  const isInt = out.dtype === 'int32';
+  const acc = isInt ? new Int32Array(outH * outW) : new Float64Array(outH * outW);
+  const dst = output(out.dtype, out.shape);
+  const xd = x.data;
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oc = 0; oc < outChannels; oc++) {
+      acc.fill(0);
+      const firstChannel = Math.floor(oc / outPerGroup) * groupChannels;
+      for (let gc = 0; gc < groupChannels; gc++) {
+        const plane = (nb * channels + firstChannel + gc) * height * width;
+        const wBase = (oc * groupChannels + gc) * kH * kW;
+        for (let kh = 0; kh < kH; kh++) {
+          for (let kw = 0; kw < kW; kw++) {
+            const wv = w.data[wBase + kh * kW + kw];
+            const c0 = cols.lo[kw];
+            const c1 = cols.hi[kw];
+            for (let oh = rows.lo[kh]; oh < rows.hi[kh]; oh++) {
+              const src = plane + (oh * sH + rows.shift[kh]) * width + cols.shift[kw];
+              const o = oh * outW;
+              if (isInt) for (let ow = c0; ow < c1; ow++) acc[o + ow] += Math.imul(wv, xd[src + ow * sW]);
+              else for (let ow = c0; ow < c1; ow++) acc[o + ow] += wv * xd[src + ow * sW];
+            }
+          }
+        }
+      }
+      dst.set(acc, (nb * outChannels + oc) * outH * outW);
+    }
+  }
+  return [dst];
+};
