@@ -13,6 +13,8 @@ export type { UnaryOps } from './ops/unary.js';
 export type { BinaryOps } from './ops/binary.js';
 export type { ReduceOps } from './ops/reduce.js';
 export type { ShapingOps } from './ops/shaping.js';
+export type { SliceBound, SliceSpec, SlicingOps } from './ops/slicing.js';
+export type { IndexingOps } from './ops/indexing.js';
 export type { NNOps } from './ops/nn.js';
 export type { CreationOps } from './ops/creation.js';
 export { Value, type Graph, type Node, type SourceLocation } from './ir/graph.js';
