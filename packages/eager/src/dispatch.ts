@@ -29,7 +29,7 @@ export const eagerInterpreter: Interpreter<Tensor> = {
         throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${b.backend.name}' but ${inputName(op, 0)} is on '${backend.name}'; all inputs of an op must be on one backend`);
       }
     });
-    if (op.kind === 'composite' && !backend.hasKernel(op.name)) return op.expand(rawOps, inputs, attrs);
+    if (op.kind === 'composite' && !backend.hasKernel(op.name)) return op.expand(rawOps, inputs, attrs, (t) => t);
     const types = inferTypes(op, inputs, attrs);
     // reshape never moves data: the result shares its input's buffer.
     if (op.name === 'reshape') return [new Tensor(types[0].shape, types[0].dtype, buffers[0].retain())];

@@ -20,7 +20,7 @@ export function resetRandomKeys(): void {
 /** Runs every bound op on the CPU backend at once; composites expand unless a fused kernel exists. */
 export const cpuInterpreter: Interpreter<CpuValue> = {
   bind(op, inputs, attrs) {
-    if (op.kind === 'composite' && !cpu.hasKernel(op.name)) return op.expand(cpuOps, inputs, attrs);
+    if (op.kind === 'composite' && !cpu.hasKernel(op.name)) return op.expand(cpuOps, inputs, attrs, (v) => v);
     const types = inferTypes(op, inputs, attrs);
     const out = cpu.run(op, inputs.map((x) => ({ storage: x.data, type: x })), attrs, types);
     return out.map((data, i) => ({ data, ...types[i] }));

@@ -41,7 +41,7 @@ export class GraphBuilder implements Interpreter<Value> {
   }
 
   bind(op: OpDef, inputs: readonly Value[], attrs: Attrs): Value[] {
-    if (op.kind === 'composite' && !this.options.keepComposites) return op.expand(this.ops, inputs, attrs);
+    if (op.kind === 'composite' && !this.options.keepComposites) return op.expand(this.ops, inputs, attrs, (v) => v.type);
     return this.add(op, inputs, attrs);
   }
 

@@ -32,7 +32,7 @@ function checkArity(op: OpDef, inputs: readonly TensorType[]): void {
 export function inferTypes(op: OpDef, inputs: readonly TensorType[], attrs: Attrs): TensorType[] {
   checkArity(op, inputs);
   checkAttrs(op, attrs);
-  if (op.kind === 'composite') return op.expand(typeOps, inputs, attrs);
+  if (op.kind === 'composite') return op.expand(typeOps, inputs, attrs, (t) => t);
   const shapes = op.shape(inputs, attrs);
   const dtypes = op.dtype(inputs, attrs);
   return shapes.map((shape, i) => ({ shape, dtype: dtypes[i] }));

@@ -55,7 +55,8 @@ export interface PrimitiveDef<A extends Attrs = Attrs> extends OpDefBase<A> {
  */
 export interface CompositeDef<A extends Attrs = Attrs> extends OpDefBase<A> {
   readonly kind: 'composite';
-  readonly expand: <V>(ops: Ops<V>, inputs: readonly V[], attrs: A) => V[];
+  /** `typeOf` gives an input's type, for expansions that depend on shapes (mean's element count). */
+  readonly expand: <V>(ops: Ops<V>, inputs: readonly V[], attrs: A, typeOf: (value: V) => TensorType) => V[];
 }
 
 export type OpDef<A extends Attrs = Attrs> = PrimitiveDef<A> | CompositeDef<A>;

@@ -108,28 +108,11 @@ export const CUMSUM: PrimitiveDef<{ axis: number }> = {
   differentiable: true,
 };
 
-/**
- * Composites get only the op surface, yet mean and var divide by a count of elements and
- * logsumexp special-cases empty reductions. So each surface built by createOps registers its
- * interpreter's typeOf here (see reduceOps), and the expansions read input types through it.
- */
-const TYPE_OF = new WeakMap<object, (value: unknown) => TensorType>();
-
-function registerTypeOf<V>(ops: Ops<V>, typeOf: (value: V) => TensorType): void {
-  TYPE_OF.set(ops, typeOf as (value: unknown) => TensorType);
-}
-
-function typeIn<V>(ops: Ops<V>, value: V): TensorType {
-  const typeOf = TYPE_OF.get(ops);
-  if (!typeOf) throw new Error('reduce composites expand only over an op surface built by createOps');
-  return typeOf(value);
-}
-
 export const MEAN: CompositeDef<ReduceAttrs> = {
   kind: 'composite', name: 'mean', inputs: ['x'], attrs: { axes: 'ints', keepdims: 'bool' },
   doc: 'Arithmetic mean over axes (floats only); NaN over an empty axis.',
-  expand: (ops, [x], { axes, keepdims }) => {
-    const t = typeIn(ops, x);
+  expand: (ops, [x], { axes, keepdims }, typeOf) => {
+    const t = typeOf(x);
     requireDType('mean', 'x', t, 'float');
     return [ops.div(ops.sum(x, axes, keepdims), countOf(t.shape, axes))];
   },
@@ -138,8 +121,8 @@ export const MEAN: CompositeDef<ReduceAttrs> = {
 export const VAR: CompositeDef<VarAttrs> = {
   kind: 'composite', name: 'var', inputs: ['x'], attrs: { axes: 'ints', correction: 'float', keepdims: 'bool' },
   doc: 'Variance over axes: Σ(x - mean)² / max(N - correction, 0) (floats only).',
-  expand: (ops, [x], { axes, correction, keepdims }) => {
-    const t = typeIn(ops, x);
+  expand: (ops, [x], { axes, correction, keepdims }, typeOf) => {
+    const t = typeOf(x);
     requireDType('var', 'x', t, 'float');
     const d = ops.sub(x, ops.mean(x, axes, true));
     // PyTorch clamps the divisor at 0: too few elements give inf (or NaN when all are equal).
@@ -151,8 +134,8 @@ export const VAR: CompositeDef<VarAttrs> = {
 export const LOGSUMEXP: CompositeDef<ReduceAttrs> = {
   kind: 'composite', name: 'logsumexp', inputs: ['x'], attrs: { axes: 'ints', keepdims: 'bool' },
   doc: 'log(Σ exp(x)) over axes, shifted by the maximum for stability; -inf over an empty axis.',
-  expand: (ops, [x], { axes, keepdims }) => {
-    const t = typeIn(ops, x);
+  expand: (ops, [x], { axes, keepdims }, typeOf) => {
+    const t = typeOf(x);
     requireDType('logsumexp', 'x', t, 'float');
     const outShape = reducedShape(t.shape, axes, keepdims);
     if (axes.some((a) => t.shape[a] === 0)) return [ops.full(outShape, -Infinity, t.dtype)];
@@ -239,7 +222,6 @@ function requireFloat(op: string, dtype: string): void {
 }
 
 export function reduceOps<V>(I: Interpreter<V>, ops: Ops<V>): ReduceOps<V> {
-  registerTypeOf(ops, (v: V) => I.typeOf(v));
   const arg = (x: unknown, op: string) => expectValue(I, x, op, 'x');
 
   /** Binds a reduction over canonical axes; reducing no axes returns x unchanged. */
