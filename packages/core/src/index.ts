@@ -17,6 +17,8 @@ export type { SliceBound, SliceSpec, SlicingOps } from './ops/slicing.js';
 export type { IndexingOps } from './ops/indexing.js';
 export type { NNOps } from './ops/nn.js';
 export type { CreationOps } from './ops/creation.js';
+export type { RandomOps } from './ops/random.js';
+export { philox4x32, philoxWords, philoxUniform, philoxNormal, wordToUnitFloat32, wordsToUnitFloat64, type RandomFloatDType } from './random/philox.js';
 export { Value, type Graph, type Node, type SourceLocation } from './ir/graph.js';
 export { GraphBuilder } from './ir/builder.js';
 export { printGraph, formatType } from './ir/printer.js';
