@@ -41,3 +41,6 @@ export class VerifyError extends KilnError {}
 
 /** Misuse of tracing: reading the value of a traced tensor, leaking a tracer… */
 export class TraceError extends KilnError {}
+
+/** Anomaly detection found NaN or ±Inf: names the op that produced it (see setAnomalyDetection). */
+export class AnomalyError extends KilnError {}

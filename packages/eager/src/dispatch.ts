@@ -2,6 +2,9 @@ import type { Attrs, Backend, DType, Interpreter, OpDef, Ops } from '@kiln/core'
 import { ArgumentError, createOps, inferTypes, toTypedArray } from '@kiln/core';
 import { getBackend } from './backends.js';
 import { Buffer } from './buffer.js';
+import { checkFinite } from './autograd/anomaly.js';
+import { isAnomalyDetectionEnabled } from './autograd/mode.js';
+import { needsRecording, record } from './autograd/record.js';
 import { nextKey } from './random.js';
 import { Tensor } from './tensor.js';
 
@@ -29,7 +32,8 @@ export const eagerInterpreter: Interpreter<Tensor> = {
         throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${b.backend.name}' but ${inputName(op, 0)} is on '${backend.name}'; all inputs of an op must be on one backend`);
       }
     });
-    if (op.kind === 'composite' && !backend.hasKernel(op.name)) return op.expand(rawOps, inputs, attrs, (t) => t);
+    // A composite runs as its backend's fused kernel only when autograd need not see inside it.
+    if (op.kind === 'composite' && (!backend.hasKernel(op.name) || needsRecording(inputs))) return op.expand(rawOps, inputs, attrs, (t) => t);
     const types = inferTypes(op, inputs, attrs);
     // reshape never moves data: the result shares its input's buffer.
     if (op.name === 'reshape') return [new Tensor(types[0].shape, types[0].dtype, buffers[0].retain())];
@@ -46,10 +50,16 @@ const stack: Interpreter<Tensor>[] = [eagerInterpreter];
 
 /**
  * The interpreter the op surface binds to: the innermost one pushed with `withInterpreter`
- * (the tracer's, autograd's), else the eager one.
+ * (the tracer's), else the eager one. Autograd sits on top of whichever runs: every op on
+ * inputs that require grad is recorded on the tape, so traced code is differentiated too.
  */
 export const dispatcher: Interpreter<Tensor> = {
-  bind: (op, inputs, attrs) => stack[stack.length - 1].bind(op, inputs, attrs),
+  bind: (op, inputs, attrs) => {
+    const outputs = stack[stack.length - 1].bind(op, inputs, attrs);
+    record(op, inputs, outputs, attrs);
+    if (isAnomalyDetectionEnabled() && op.kind === 'primitive') outputs.forEach((o, i) => checkFinite(o, `the output ${i} of '${op.name}'`));
+    return outputs;
+  },
   typeOf: (t) => t,
   scalar: (value, dtype) => stack[stack.length - 1].scalar(value, dtype),
   randomKey: () => stack[stack.length - 1].randomKey(),

@@ -6,4 +6,7 @@ export { manualSeed, getRngState, setRngState, type RngState } from './random.js
 export { withInterpreter, eagerInterpreter, dispatcher } from './dispatch.js';
 export { TENSOR_METHODS } from './methods.js';
 export { ops } from './ops.js';
+export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection } from './autograd/mode.js';
+export { grad, valueAndGrad } from './autograd/functional.js';
+export type { BackwardOptions } from './autograd/engine.js';
 export * from './functions.js';

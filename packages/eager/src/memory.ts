@@ -12,15 +12,22 @@ const scopes: Set<Tracked>[] = [];
 
 // Safety net: a tensor collected without dispose() releases its buffer. Deterministic freeing
 // (dispose, using, tidy) is the documented way; this only stops leaks from becoming permanent.
-const finalizer = new FinalizationRegistry<Buffer>((buffer) => {
+const finalizer = new FinalizationRegistry<Cell>((cell) => {
   liveTensors--;
-  buffer.release();
+  cell.buffer?.release();
+  cell.node?.decref();
 });
 
+/** What a collected tensor still owns: its buffer and its reference to an autograd node. */
+interface Cell {
+  buffer: Buffer | undefined;
+  node: { decref(): void } | undefined;
+}
+
 /** Called by every new tensor: counts it and adds it to the innermost tidy scope. */
-export function track(tensor: Tracked, buffer: Buffer | undefined): void {
+export function track(tensor: Tracked, cell: Cell): void {
   liveTensors++;
-  if (buffer) finalizer.register(tensor, buffer, tensor);
+  finalizer.register(tensor, cell, tensor);
   scopes[scopes.length - 1]?.add(tensor);
 }
 

@@ -1,5 +1,8 @@
 import type { DType, Shape, TypedArray } from '@kiln/core';
-import { ArgumentError, DisposedError, sizeOf } from '@kiln/core';
+import { ArgumentError, DisposedError, DTypeError, isFloating, ShapeError, shapeToString, sizeOf } from '@kiln/core';
+import type { BackwardOptions } from './autograd/engine.js';
+import { backward } from './autograd/engine.js';
+import type { GradNode } from './autograd/node.js';
 import type { Buffer } from './buffer.js';
 import { formatTensor } from './format.js';
 import { track, untrack } from './memory.js';
@@ -28,16 +31,31 @@ export type NestedArray = number | boolean | NestedArray[];
 export class Tensor implements Disposable {
   readonly shape: Shape;
   readonly dtype: DType;
-  /** The storage of a concrete tensor; undefined for values of other interpreters (tracers). */
-  private buffer: Buffer | undefined;
+  /**
+   * The storage of a concrete tensor (undefined for values of other interpreters, and after
+   * dispose). A cell, so the FinalizationRegistry releases whatever buffer `assign` left in it.
+   */
+  private readonly cell: { buffer: Buffer | undefined; node: GradNode | undefined };
   private disposed = false;
+  private leafRequiresGrad = false;
+  /** @internal The tape node that produced this tensor (undefined for leaves). */
+  gradNode: GradNode | undefined;
+  /** @internal Which output of `gradNode` this tensor is. */
+  outputIndex = 0;
+  /** @internal Why this tensor cannot carry a gradient, for backward()'s error message. */
+  gradBlockedBy: string | undefined;
+  /**
+   * The gradient accumulated by `backward()` (null until then). Sums over backward calls until
+   * cleared with `zeroGrad()` (or an optimizer's `zeroGrad()`).
+   */
+  grad: Tensor | null = null;
 
   /** @internal Tensors are made by ops and `tensor()`, not constructed directly. */
   constructor(shape: Shape, dtype: DType, buffer: Buffer | undefined) {
     this.shape = shape;
     this.dtype = dtype;
-    this.buffer = buffer;
-    track(this, buffer);
+    this.cell = { buffer, node: undefined };
+    track(this, this.cell);
   }
 
   /** Number of elements. */
@@ -54,13 +72,112 @@ export class Tensor implements Disposable {
     return this.disposed;
   }
 
+  /**
+   * Whether gradients flow to this tensor: set it on leaves (parameters, inputs) you want
+   * `.grad` for; results of ops on such tensors require grad automatically.
+   */
+  get requiresGrad(): boolean {
+    return this.leafRequiresGrad || this.gradNode !== undefined;
+  }
+
+  set requiresGrad(flag: boolean) {
+    if (this.gradNode && !flag) {
+      throw new ArgumentError('requiresGrad: only leaf tensors can stop requiring grad; use detach() to get a tensor cut from the graph');
+    }
+    if (flag && !isFloating(this.dtype)) {
+      throw new DTypeError(`requiresGrad: only float tensors can require gradients, this one is ${this.dtype}; cast it first (x.cast('float32'))`);
+    }
+    if (!this.gradNode) this.leafRequiresGrad = flag;
+  }
+
+  /** Sets `requiresGrad` and returns the tensor, for chaining: `tensor([1, 2.5]).requireGrad()`. */
+  requireGrad(flag = true): this {
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** True for tensors not produced by a recorded op (user-created tensors, parameters). */
+  get isLeaf(): boolean {
+    return this.gradNode === undefined;
+  }
+
+  /** @internal Makes this tensor output `index` of `node` (holding a reference to the node). */
+  attachGradNode(node: GradNode, index: number): void {
+    if (this.gradNode) throw new Error('internal: a tensor is attached to a grad node once');
+    node.incref();
+    this.gradNode = node;
+    this.cell.node = node;
+    this.outputIndex = index;
+  }
+
+  /** @internal A new reference to this tensor's buffer (undefined for traced values), for the tape. */
+  retainBuffer(): Buffer | undefined {
+    return this.bufferFor('autograd').retain();
+  }
+
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires grad and adds
+   * it to their `.grad`. A tensor with more than one element needs an upstream `gradient` of its
+   * shape. The tape is freed afterwards unless `retainGraph` is set.
+   *
+   * @example
+   * ```ts
+   * const w = tensor([1, 2, 3], 'float32').requireGrad();
+   * w.mul(w).sum().backward();
+   * w.grad!.toArray(); // [2, 4, 6]
+   * ```
+   */
+  backward(gradient?: Tensor, options?: BackwardOptions): void {
+    this.bufferFor('backward');
+    backward(this, gradient, options);
+  }
+
+  /** Makes backward() fill `.grad` for this non-leaf tensor too. */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new ArgumentError('retainGrad: the tensor does not require grad');
+    if (this.gradNode && !this.gradNode.retainers.some(([, t]) => t === this)) this.gradNode.retainers.push([this.outputIndex, this]);
+    return this;
+  }
+
+  /** Clears `.grad` (disposing it). */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /** A tensor with the same data (shared, not copied) cut from the autograd graph: it never requires grad. */
+  detach(): Tensor {
+    return new Tensor(this.shape, this.dtype, this.bufferFor('detach').retain());
+  }
+
+  /**
+   * Replaces this tensor's data with `value`'s (same shape and dtype), in place: how optimizers
+   * update parameters. Not recorded by autograd; the tensor keeps its identity and `.grad`.
+   *
+   * @example
+   * ```ts
+   * noGrad(() => w.assign(w.sub(w.grad!.mul(0.1))));
+   * ```
+   */
+  assign(value: Tensor): this {
+    const incoming = value.bufferFor('assign: value');
+    const mine = this.bufferFor('assign');
+    if (value.dtype !== this.dtype || value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+      throw new ShapeError(`assign: the value is ${value.dtype}${shapeToString(value.shape)} but the tensor is ${this.dtype}${shapeToString(this.shape)}; they must match`);
+    }
+    if (this.gradNode) throw new ArgumentError('assign: only leaf tensors (parameters, buffers) can be assigned in place');
+    this.cell.buffer = incoming.retain();
+    mine.release();
+    return this;
+  }
+
   /** @internal The live buffer, or a DisposedError naming where the tensor was used. */
   bufferFor(where: string): Buffer {
     if (this.disposed) {
       throw new DisposedError(`${where}: the tensor (${this.dtype}[${this.shape.join(',')}]) was disposed; it cannot be used after dispose() or after the tidy() that created it returned. Keep it with keep(t) or return it from tidy.`);
     }
-    if (!this.buffer) throw new DisposedError(`${where}: this tensor has no data (it is a traced value)`);
-    return this.buffer;
+    if (!this.cell.buffer) throw new DisposedError(`${where}: this tensor has no data (it is a traced value)`);
+    return this.cell.buffer;
   }
 
   /** The elements as a typed array (a copy), without blocking the thread. */
@@ -95,8 +212,12 @@ export class Tensor implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     untrack(this);
-    this.buffer?.release();
-    this.buffer = undefined;
+    this.cell.buffer?.release();
+    this.cell.buffer = undefined;
+    this.cell.node?.decref();
+    this.cell.node = undefined;
+    this.grad?.dispose();
+    this.grad = null;
   }
 
   [Symbol.dispose](): void {

@@ -3,29 +3,66 @@ import { DTypeError } from '../errors.js';
 import type { Operand } from './bind.js';
 import { apply1, expectValue, promoteOperands } from './bind.js';
 import type { Interpreter } from './interpreter.js';
-import type { CompositeDef, OpDef, PrimitiveDef } from './op.js';
+import { sumToShape } from './grad_util.js';
+import type { CompositeDef, OpDef, PrimitiveDef, VjpRule } from './op.js';
 import type { DTypeClass } from './rules.js';
 import { broadcastRule, elementwiseDType, requireDType, requireSameDType } from './rules.js';
 import type { Ops } from './surface.js';
 
 const AB = ['a', 'b'];
-function binary(name: string, cls: DTypeClass, doc: string, out?: 'bool'): PrimitiveDef {
+function binary(name: string, cls: DTypeClass, doc: string, rule?: VjpRule | 'bool'): PrimitiveDef {
   return {
     kind: 'primitive', name, inputs: AB, attrs: {}, doc,
     shape: broadcastRule(AB)(name),
-    dtype: elementwiseDType(name, AB, cls, out),
-    differentiable: out !== 'bool',
+    dtype: elementwiseDType(name, AB, cls, rule === 'bool' ? 'bool' : undefined),
+    differentiable: rule !== 'bool',
+    vjp: rule === 'bool' ? undefined : rule,
   };
 }
 
-export const ADD = binary('add', 'numeric', 'Elementwise a + b with broadcasting.');
-export const SUB = binary('sub', 'numeric', 'Elementwise a - b with broadcasting.');
-export const MUL = binary('mul', 'numeric', 'Elementwise a * b with broadcasting.');
-export const DIV = binary('div', 'float', 'Elementwise true division a / b with broadcasting.');
-export const POW = binary('pow', 'numeric', 'Elementwise a ** b with broadcasting.');
-export const MAXIMUM = binary('maximum', 'numeric', 'Elementwise maximum (NaN propagates).');
-export const MINIMUM = binary('minimum', 'numeric', 'Elementwise minimum (NaN propagates).');
-export const MOD = binary('mod', 'numeric', 'Elementwise remainder with the sign of the divisor (Python %, torch.remainder).');
+/**
+ * A binary gradient rule from the two unbroadcast partials: `da(g, a, b, out)` and `db(…)`
+ * give gradients of the broadcast shape; they are summed back to each operand's shape.
+ */
+function partials(
+  da: <V>(ops: Ops<V>, g: V, a: V, b: V, out: V) => V,
+  db: <V>(ops: Ops<V>, g: V, a: V, b: V, out: V) => V,
+): VjpRule {
+  return (ops, { inputs: [a, b], outputs: [out], cotangents: [g], needsGrad, typeOf }) => [
+    needsGrad[0] ? sumToShape(ops, da(ops, g!, a, b, out), typeOf(a).shape, typeOf) : null,
+    needsGrad[1] ? sumToShape(ops, db(ops, g!, a, b, out), typeOf(b).shape, typeOf) : null,
+  ];
+}
+
+// max/min split the gradient evenly between tied operands, as PyTorch does.
+const pickShare = <V>(ops: Ops<V>, g: V, mine: V, other: V, wins: (ops: Ops<V>, x: V, y: V) => V): V =>
+  ops.mul(g, ops.where(ops.eq(mine, other), 0.5, ops.where(wins(ops, mine, other), 1, 0)));
+
+export const ADD = binary('add', 'numeric', 'Elementwise a + b with broadcasting.', partials((_ops, g) => g, (_ops, g) => g));
+export const SUB = binary('sub', 'numeric', 'Elementwise a - b with broadcasting.', partials((_ops, g) => g, (ops, g) => ops.neg(g)));
+export const MUL = binary('mul', 'numeric', 'Elementwise a * b with broadcasting.', partials((ops, g, _a, b) => ops.mul(g, b), (ops, g, a) => ops.mul(g, a)));
+export const DIV = binary('div', 'float', 'Elementwise true division a / b with broadcasting.', partials(
+  (ops, g, _a, b) => ops.div(g, b),
+  (ops, g, _a, b, out) => ops.neg(ops.div(ops.mul(g, out), b)),
+));
+export const POW = binary('pow', 'numeric', 'Elementwise a ** b with broadcasting.', partials(
+  // d/da a^b = b·a^(b-1), taken as 0 where b = 0 (PyTorch's convention, also at a = 0).
+  (ops, g, a, b) => ops.mul(g, ops.where(ops.eq(b, 0), 0, ops.mul(b, ops.pow(a, ops.sub(b, 1))))),
+  // d/db a^b = a^b·log(a), taken as 0 where a = 0 and b ≥ 0 (PyTorch's convention).
+  (ops, g, a, b, out) => ops.mul(g, ops.where(ops.logicalAnd(ops.eq(a, 0), ops.ge(b, 0)), 0, ops.mul(out, ops.log(a)))),
+));
+export const MAXIMUM = binary('maximum', 'numeric', 'Elementwise maximum (NaN propagates).', partials(
+  (ops, g, a, b) => pickShare(ops, g, a, b, (o, x, y) => o.gt(x, y)),
+  (ops, g, a, b) => pickShare(ops, g, b, a, (o, x, y) => o.gt(x, y)),
+));
+export const MINIMUM = binary('minimum', 'numeric', 'Elementwise minimum (NaN propagates).', partials(
+  (ops, g, a, b) => pickShare(ops, g, a, b, (o, x, y) => o.lt(x, y)),
+  (ops, g, a, b) => pickShare(ops, g, b, a, (o, x, y) => o.lt(x, y)),
+));
+export const MOD = binary('mod', 'numeric', 'Elementwise remainder with the sign of the divisor (Python %, torch.remainder).', partials(
+  (_ops, g) => g,
+  (ops, g, a, b) => ops.neg(ops.mul(g, ops.floor(ops.div(a, b)))),
+));
 export const EQ = binary('eq', 'any', 'Elementwise a == b.', 'bool');
 export const NE = binary('ne', 'any', 'Elementwise a != b.', 'bool');
 export const LT = binary('lt', 'any', 'Elementwise a < b.', 'bool');
@@ -46,6 +83,11 @@ export const WHERE: PrimitiveDef = {
     return [a.dtype];
   },
   differentiable: true,
+  vjp: (ops, { inputs: [c, a, b], cotangents: [g], needsGrad, typeOf }) => [
+    null,
+    needsGrad[1] ? sumToShape(ops, ops.where(c, g!, 0), typeOf(a).shape, typeOf) : null,
+    needsGrad[2] ? sumToShape(ops, ops.where(c, 0, g!), typeOf(b).shape, typeOf) : null,
+  ],
 };
 
 export const CLAMP: CompositeDef<{ min: number | null; max: number | null }> = {

@@ -8,6 +8,7 @@ import { convDefs, convOps } from './conv.js';
 import type { Interpreter } from './interpreter.js';
 import type { CompositeDef, OpDef, PrimitiveDef } from './op.js';
 import { elementwiseDType } from './rules.js';
+import { sumToShape } from './grad_util.js';
 import type { Ops } from './surface.js';
 
 const AB = ['a', 'b'];
@@ -36,6 +37,11 @@ export const MATMUL: PrimitiveDef = {
   },
   dtype: elementwiseDType('matmul', AB, 'numeric'),
   differentiable: true,
+  // dA = g·Bᵀ, dB = Aᵀ·g, each summed back over broadcast batch dimensions.
+  vjp: (ops, { inputs: [a, b], cotangents: [g], needsGrad, typeOf }) => [
+    needsGrad[0] ? sumToShape(ops, ops.matmul(g!, ops.transpose(b, -1, -2)), typeOf(a).shape, typeOf) : null,
+    needsGrad[1] ? sumToShape(ops, ops.matmul(ops.transpose(a, -1, -2), g!), typeOf(b).shape, typeOf) : null,
+  ],
 };
 
 export const SOFTMAX: CompositeDef<{ axis: number }> = {

@@ -18,15 +18,31 @@ export type Attrs = { readonly [key: string]: AttrValue };
 export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'dtype' | 'ints' | 'floats' | 'int?' | 'float?';
 export type AttrSchema<A> = { readonly [K in keyof A]-?: AttrKind };
 
+/** What a gradient rule receives. */
+export interface VjpArgs<V, A extends Attrs = Attrs> {
+  readonly inputs: readonly V[];
+  readonly outputs: readonly V[];
+  readonly attrs: A;
+  /** One per output; null where no gradient flows into that output. At least one is non-null. */
+  readonly cotangents: readonly (V | null)[];
+  /** Which inputs need a gradient; a rule may return null for the others and skip their work. */
+  readonly needsGrad: readonly boolean[];
+  readonly typeOf: (value: V) => TensorType;
+}
+
 /**
- * A gradient rule: given the op's inputs, outputs, attrs and the cotangents of its outputs,
- * returns one cotangent per input (null where the input gets no gradient). Written with ops,
- * so it runs on every backend and traces. Filled in by the autograd work.
+ * A gradient rule (vector-Jacobian product): given the op's inputs, outputs, attrs and the
+ * cotangents of its outputs, returns one cotangent per input, of that input's shape and dtype
+ * (null where the input gets no gradient). Written with ops, so it runs on every backend,
+ * traces, and can itself be differentiated (grad of grad).
+ *
+ * @example
+ * ```ts
+ * // d/dx exp(x) = exp(x): reuse the output.
+ * EXP.vjp = (ops, { outputs: [y], cotangents: [g] }) => [ops.mul(g!, y)];
+ * ```
  */
-export type VjpRule<A extends Attrs = Attrs> = <V>(
-  ops: Ops<V>,
-  args: { inputs: readonly V[]; outputs: readonly V[]; attrs: A; cotangents: readonly (V | null)[] },
-) => (V | null)[];
+export type VjpRule<A extends Attrs = Attrs> = <V>(ops: Ops<V>, args: VjpArgs<V, A>) => (V | null)[];
 
 interface OpDefBase<A extends Attrs> {
   readonly name: string;

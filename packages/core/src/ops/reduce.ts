@@ -4,7 +4,7 @@ import type { Shape } from '../shape.js';
 import { normalizeAxes, normalizeAxis, shapeToString } from '../shape.js';
 import { apply1, expectValue } from './bind.js';
 import type { Interpreter } from './interpreter.js';
-import type { CompositeDef, OpDef, PrimitiveDef, TensorType } from './op.js';
+import type { CompositeDef, OpDef, PrimitiveDef, TensorType, VjpRule } from './op.js';
 import type { DTypeClass } from './rules.js';
 import { requireDType } from './rules.js';
 import type { Ops } from './surface.js';
@@ -47,7 +47,7 @@ function requireNonEmpty(op: string, x: TensorType, axes: readonly number[]): vo
   }
 }
 
-function reduction(name: string, cls: DTypeClass, doc: string, nonEmpty: boolean): PrimitiveDef<ReduceAttrs> {
+function reduction(name: string, cls: DTypeClass, doc: string, nonEmpty: boolean, vjp?: VjpRule<ReduceAttrs>): PrimitiveDef<ReduceAttrs> {
   return {
     kind: 'primitive', name, inputs: ['x'], attrs: { axes: 'ints', keepdims: 'bool' }, doc,
     shape: ([x], { axes, keepdims }) => {
@@ -60,10 +60,18 @@ function reduction(name: string, cls: DTypeClass, doc: string, nonEmpty: boolean
       return [x.dtype];
     },
     differentiable: true,
+    vjp,
   };
 }
 
-export const SUM = reduction('sum', 'numeric', 'Sum over axes (int32 wraps around on overflow).', false);
+/** Reshapes a reduction's cotangent to keepdims form and broadcasts it back over the reduced axes. */
+export function expandReduced<V>(ops: Ops<V>, g: V, inputShape: Shape, axes: readonly number[], keepdims: boolean): V {
+  const kept = keepdims ? g : ops.reshape(g, inputShape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  return ops.broadcastTo(kept, inputShape);
+}
+
+export const SUM = reduction('sum', 'numeric', 'Sum over axes (int32 wraps around on overflow).', false,
+  (ops, { inputs: [x], attrs: { axes, keepdims }, cotangents: [g], typeOf }) => [expandReduced(ops, g!, typeOf(x).shape, axes, keepdims)]);
 export const PROD = reduction('prod', 'numeric', 'Product over axes (int32 wraps around on overflow).', false);
 export const MAX = reduction('max', 'any', 'Maximum over non-empty axes; NaN propagates.', true);
 export const MIN = reduction('min', 'any', 'Minimum over non-empty axes; NaN propagates.', true);

@@ -10,6 +10,7 @@ import type { OpDef, PrimitiveDef } from './op.js';
 import { sameDType } from './rules.js';
 import { slicingDefs, slicingOps } from './slicing.js';
 import type { SlicingOps } from './slicing.js';
+import { sumToShape } from './grad_util.js';
 import type { Ops } from './surface.js';
 
 export const RESHAPE: PrimitiveDef<{ shape: readonly number[] }> = {
@@ -23,6 +24,7 @@ export const RESHAPE: PrimitiveDef<{ shape: readonly number[] }> = {
   },
   dtype: sameDType,
   differentiable: true,
+  vjp: (ops, { inputs: [x], cotangents: [g], typeOf }) => [ops.reshape(g!, typeOf(x).shape)],
 };
 
 export const PERMUTE: PrimitiveDef<{ axes: readonly number[] }> = {
@@ -38,6 +40,7 @@ export const PERMUTE: PrimitiveDef<{ axes: readonly number[] }> = {
   },
   dtype: sameDType,
   differentiable: true,
+  vjp: (ops, { attrs: { axes }, cotangents: [g] }) => [ops.permute(g!, axes.map((_, i) => axes.indexOf(i)))],
 };
 
 export const BROADCAST_TO: PrimitiveDef<{ shape: readonly number[] }> = {
@@ -51,6 +54,7 @@ export const BROADCAST_TO: PrimitiveDef<{ shape: readonly number[] }> = {
   },
   dtype: sameDType,
   differentiable: true,
+  vjp: (ops, { inputs: [x], cotangents: [g], typeOf }) => [sumToShape(ops, g!, typeOf(x).shape, typeOf)],
 };
 
 export const CONCAT: PrimitiveDef<{ axis: number }> = {

@@ -3,39 +3,43 @@ import { checkDType, isFloating, DEFAULT_FLOAT } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { apply1, expectValue } from './bind.js';
 import type { Interpreter } from './interpreter.js';
-import type { CompositeDef, OpDef, PrimitiveDef } from './op.js';
+import type { CompositeDef, OpDef, PrimitiveDef, VjpRule } from './op.js';
 import type { DTypeClass } from './rules.js';
 import { elementwiseDType, sameShape } from './rules.js';
 import type { Ops } from './surface.js';
 
-function unary(name: string, cls: DTypeClass, doc: string, opts: { out?: DType; differentiable?: boolean } = {}): PrimitiveDef {
+function unary(name: string, cls: DTypeClass, doc: string, opts: { out?: DType; vjp?: VjpRule } = {}): PrimitiveDef {
   return {
     kind: 'primitive', name, inputs: ['x'], attrs: {}, doc,
     shape: sameShape,
     dtype: elementwiseDType(name, ['x'], cls, opts.out),
-    differentiable: opts.differentiable ?? opts.out !== 'bool',
+    differentiable: opts.out !== 'bool',
+    vjp: opts.vjp,
   };
 }
 
-export const NEG = unary('neg', 'numeric', 'Elementwise -x.');
-export const ABS = unary('abs', 'numeric', 'Elementwise |x|.');
-export const SIGN = unary('sign', 'numeric', 'Elementwise sign: -1, 0 or 1 (NaN gives 0, as PyTorch).');
-export const EXP = unary('exp', 'float', 'Elementwise e^x.');
-export const LOG = unary('log', 'float', 'Elementwise natural logarithm.');
-export const LOG1P = unary('log1p', 'float', 'Elementwise log(1 + x), accurate near 0.');
-export const EXPM1 = unary('expm1', 'float', 'Elementwise e^x - 1, accurate near 0.');
-export const SQRT = unary('sqrt', 'float', 'Elementwise square root.');
-export const RSQRT = unary('rsqrt', 'float', 'Elementwise 1 / sqrt(x).');
-export const RECIPROCAL = unary('reciprocal', 'float', 'Elementwise 1 / x.');
-export const SIN = unary('sin', 'float', 'Elementwise sine.');
-export const COS = unary('cos', 'float', 'Elementwise cosine.');
-export const TANH = unary('tanh', 'float', 'Elementwise hyperbolic tangent.');
-export const SIGMOID = unary('sigmoid', 'float', 'Elementwise 1 / (1 + e^-x).');
-export const RELU = unary('relu', 'numeric', 'Elementwise max(x, 0).');
-export const ERF = unary('erf', 'float', 'Elementwise Gauss error function.');
-export const FLOOR = unary('floor', 'float', 'Elementwise floor.', { differentiable: true });
-export const CEIL = unary('ceil', 'float', 'Elementwise ceiling.', { differentiable: true });
-export const ROUND = unary('round', 'float', 'Elementwise round half to even (as PyTorch).', { differentiable: true });
+// Gradient rules. `g` is the output's cotangent, `x` the input, `y` the output.
+const zeroGrad: VjpRule = (ops, { inputs: [x] }) => [ops.zerosLike(x)];
+
+export const NEG = unary('neg', 'numeric', 'Elementwise -x.', { vjp: (ops, { cotangents: [g] }) => [ops.neg(g!)] });
+export const ABS = unary('abs', 'numeric', 'Elementwise |x|.', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.mul(g!, ops.sign(x))] });
+export const SIGN = unary('sign', 'numeric', 'Elementwise sign: -1, 0 or 1 (NaN gives 0, as PyTorch).', { vjp: zeroGrad });
+export const EXP = unary('exp', 'float', 'Elementwise e^x.', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.mul(g!, y)] });
+export const LOG = unary('log', 'float', 'Elementwise natural logarithm.', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.div(g!, x)] });
+export const LOG1P = unary('log1p', 'float', 'Elementwise log(1 + x), accurate near 0.', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.div(g!, ops.add(x, 1))] });
+export const EXPM1 = unary('expm1', 'float', 'Elementwise e^x - 1, accurate near 0.', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.mul(g!, ops.add(y, 1))] });
+export const SQRT = unary('sqrt', 'float', 'Elementwise square root.', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.div(g!, ops.mul(y, 2))] });
+export const RSQRT = unary('rsqrt', 'float', 'Elementwise 1 / sqrt(x).', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.mul(g!, ops.mul(ops.pow(y, 3), -0.5))] });
+export const RECIPROCAL = unary('reciprocal', 'float', 'Elementwise 1 / x.', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.neg(ops.mul(g!, ops.mul(y, y)))] });
+export const SIN = unary('sin', 'float', 'Elementwise sine.', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.mul(g!, ops.cos(x))] });
+export const COS = unary('cos', 'float', 'Elementwise cosine.', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.neg(ops.mul(g!, ops.sin(x)))] });
+export const TANH = unary('tanh', 'float', 'Elementwise hyperbolic tangent.', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.mul(g!, ops.sub(1, ops.mul(y, y)))] });
+export const SIGMOID = unary('sigmoid', 'float', 'Elementwise 1 / (1 + e^-x).', { vjp: (ops, { outputs: [y], cotangents: [g] }) => [ops.mul(g!, ops.mul(y, ops.sub(1, y)))] });
+export const RELU = unary('relu', 'numeric', 'Elementwise max(x, 0).', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.where(ops.gt(x, 0), g!, 0)] });
+export const ERF = unary('erf', 'float', 'Elementwise Gauss error function.', { vjp: (ops, { inputs: [x], cotangents: [g] }) => [ops.mul(g!, ops.mul(ops.exp(ops.neg(ops.mul(x, x))), 2 / Math.sqrt(Math.PI)))] });
+export const FLOOR = unary('floor', 'float', 'Elementwise floor.', { vjp: zeroGrad });
+export const CEIL = unary('ceil', 'float', 'Elementwise ceiling.', { vjp: zeroGrad });
+export const ROUND = unary('round', 'float', 'Elementwise round half to even (as PyTorch).', { vjp: zeroGrad });
 export const LOGICAL_NOT = unary('logicalNot', 'any', 'Elementwise logical not: true where x is 0.', { out: 'bool' });
 export const IS_NAN = unary('isNaN', 'any', 'Elementwise test for NaN.', { out: 'bool' });
 
@@ -45,6 +49,8 @@ export const CAST: PrimitiveDef<{ dtype: DType }> = {
   shape: sameShape,
   dtype: (_inputs, attrs) => [attrs.dtype],
   differentiable: true,
+  // Gradients flow between float dtypes only; from an integer input there is nothing to flow to.
+  vjp: (ops, { inputs: [x], cotangents: [g], typeOf }) => [isFloating(typeOf(x).dtype) ? ops.cast(g!, typeOf(x).dtype) : null],
 };
 
 export const GELU: CompositeDef<{ approximate: string }> = {
