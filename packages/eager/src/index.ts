@@ -1,4 +1,4 @@
-export { Tensor, type NestedArray } from './tensor.js';
+export { Tensor, type NestedArray, type TensorStorage } from './tensor.js';
 export { tensor, type TensorLike, type TensorOptions } from './create.js';
 export { tidy, keep, memory, type MemoryInfo } from './memory.js';
 export { registerBackend, setBackend, getBackend } from './backends.js';

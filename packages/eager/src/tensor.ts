@@ -11,6 +11,9 @@ import { TENSOR_METHODS } from './methods.js';
 import { ops } from './ops.js';
 import { readValue } from './read.js';
 
+/** Opaque shared storage of a tensor (see `shareStorage`). */
+export type TensorStorage = Buffer;
+
 /** Nested arrays of numbers or booleans, as `toArray()` returns them. */
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -50,8 +53,12 @@ export class Tensor implements Disposable {
    */
   grad: Tensor | null = null;
 
-  /** @internal Tensors are made by ops and `tensor()`, not constructed directly. */
-  constructor(shape: Shape, dtype: DType, buffer: Buffer | undefined) {
+  /**
+   * Tensors are made by ops and `tensor()`. The constructor is for subclasses that wrap existing
+   * data, such as `nn.Parameter`: `super(t.shape, t.dtype, t.shareStorage())`.
+   */
+  constructor(shape: Shape, dtype: DType, storage: TensorStorage | undefined) {
+    const buffer = storage;
     this.shape = shape;
     this.dtype = dtype;
     this.cell = { buffer, node: undefined };
@@ -110,9 +117,12 @@ export class Tensor implements Disposable {
     this.outputIndex = index;
   }
 
-  /** @internal A new reference to this tensor's buffer (undefined for traced values), for the tape. */
-  retainBuffer(): Buffer | undefined {
-    return this.bufferFor('autograd').retain();
+  /**
+   * A new reference to this tensor's storage, for a tensor that shares it (a subclass's
+   * constructor, the autograd tape). The storage lives until every holder lets go.
+   */
+  shareStorage(): TensorStorage {
+    return this.bufferFor('shareStorage').retain();
   }
 
   /**

@@ -11,7 +11,7 @@ export function needsRecording(inputs: readonly Tensor[]): boolean {
 }
 
 function save(t: Tensor): SavedValue {
-  return { shape: t.shape, dtype: t.dtype, buffer: t.retainBuffer() };
+  return { shape: t.shape, dtype: t.dtype, buffer: t.shareStorage() };
 }
 
 function edgeOf(t: Tensor): Edge {
