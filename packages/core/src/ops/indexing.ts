@@ -53,6 +53,8 @@ export const GATHER: PrimitiveDef<{ axis: number }> = {
     return xDType(inputs);
   },
   differentiable: true,
+  // Each read adds its cotangent back at the position it read (repeated positions accumulate).
+  vjp: (ops, { inputs: [x, index], attrs: { axis }, cotangents: [g] }) => [ops.scatterAdd(ops.zerosLike(x), axis, index, g!), null],
 };
 
 export const INDEX_SELECT: PrimitiveDef<{ axis: number }> = {
@@ -70,6 +72,12 @@ export const INDEX_SELECT: PrimitiveDef<{ axis: number }> = {
     return xDType(inputs);
   },
   differentiable: true,
+  // A gather whose index is the vector repeated over the other axes, so the same scatterAdd.
+  vjp: (ops, { inputs: [x, index], attrs: { axis }, cotangents: [g], typeOf }) => {
+    const gShape = typeOf(g!).shape;
+    const along = ops.reshape(index, gShape.map((d, i) => (i === axis ? d : 1)));
+    return [ops.scatterAdd(ops.zerosLike(x), axis, ops.broadcastTo(along, gShape), g!), null];
+  },
 };
 
 export const TAKE: PrimitiveDef = {
@@ -81,6 +89,14 @@ export const TAKE: PrimitiveDef = {
     return xDType(inputs);
   },
   differentiable: true,
+  // scatterAdd into the flattened x, with negative indices counted from the end as take reads them.
+  vjp: (ops, { inputs: [x, index], cotangents: [g], typeOf }) => {
+    const { shape, dtype } = typeOf(x);
+    const n = shape.reduce((p, d) => p * d, 1);
+    const flat = ops.reshape(index, [-1]);
+    const wrapped = ops.where(ops.lt(flat, 0), ops.add(flat, n), flat);
+    return [ops.reshape(ops.scatterAdd(ops.zeros([n], dtype), 0, wrapped, ops.reshape(g!, [-1])), shape), null];
+  },
 };
 
 export const SCATTER_ADD: PrimitiveDef<{ axis: number }> = {
@@ -99,6 +115,15 @@ export const SCATTER_ADD: PrimitiveDef<{ axis: number }> = {
     return [x.dtype];
   },
   differentiable: true,
+  // x passes through; each used src element reads the cotangent where it was added. src elements
+  // outside index's shape are unused and get 0 (PyTorch 1.13 raises a shape error there instead).
+  vjp: (ops, { inputs: [, index, src], attrs: { axis }, cotangents: [g], needsGrad, typeOf }) => {
+    if (!needsGrad[2]) return [g!, null, null];
+    const used = typeOf(index).shape;
+    const srcShape = typeOf(src).shape;
+    const padding = used.flatMap((_, k) => [0, srcShape[used.length - 1 - k] - used[used.length - 1 - k]]);
+    return [needsGrad[0] ? g! : null, null, ops.pad(ops.gather(g!, axis, index), padding, 0)];
+  },
 };
 
 export const ONE_HOT: CompositeDef<{ numClasses: number }> = {

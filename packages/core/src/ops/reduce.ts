@@ -7,6 +7,7 @@ import type { Interpreter } from './interpreter.js';
 import type { CompositeDef, OpDef, PrimitiveDef, TensorType, VjpRule } from './op.js';
 import type { DTypeClass } from './rules.js';
 import { requireDType } from './rules.js';
+import { cumsumVjp, expandReduced, extremumVjp, prodVjp } from './reduce_grad.js';
 import type { Ops } from './surface.js';
 
 export type ReduceAttrs = { axes: readonly number[]; keepdims: boolean };
@@ -64,17 +65,13 @@ function reduction(name: string, cls: DTypeClass, doc: string, nonEmpty: boolean
   };
 }
 
-/** Reshapes a reduction's cotangent to keepdims form and broadcasts it back over the reduced axes. */
-export function expandReduced<V>(ops: Ops<V>, g: V, inputShape: Shape, axes: readonly number[], keepdims: boolean): V {
-  const kept = keepdims ? g : ops.reshape(g, inputShape.map((d, i) => (axes.includes(i) ? 1 : d)));
-  return ops.broadcastTo(kept, inputShape);
-}
+export { expandReduced };
 
 export const SUM = reduction('sum', 'numeric', 'Sum over axes (int32 wraps around on overflow).', false,
   (ops, { inputs: [x], attrs: { axes, keepdims }, cotangents: [g], typeOf }) => [expandReduced(ops, g!, typeOf(x).shape, axes, keepdims)]);
-export const PROD = reduction('prod', 'numeric', 'Product over axes (int32 wraps around on overflow).', false);
-export const MAX = reduction('max', 'any', 'Maximum over non-empty axes; NaN propagates.', true);
-export const MIN = reduction('min', 'any', 'Minimum over non-empty axes; NaN propagates.', true);
+export const PROD = reduction('prod', 'numeric', 'Product over axes (int32 wraps around on overflow).', false, prodVjp);
+export const MAX = reduction('max', 'any', 'Maximum over non-empty axes; NaN propagates.', true, extremumVjp);
+export const MIN = reduction('min', 'any', 'Minimum over non-empty axes; NaN propagates.', true, extremumVjp);
 
 function argReduction(name: string, doc: string): PrimitiveDef<ArgReduceAttrs> {
   return {
@@ -114,6 +111,7 @@ export const CUMSUM: PrimitiveDef<{ axis: number }> = {
     return [x.dtype];
   },
   differentiable: true,
+  vjp: cumsumVjp,
 };
 
 export const MEAN: CompositeDef<ReduceAttrs> = {

@@ -70,6 +70,16 @@ export const CONCAT: PrimitiveDef<{ axis: number }> = {
     return [inputs[0].dtype];
   },
   differentiable: true,
+  // Each input gets its own stretch of the cotangent along axis.
+  vjp: (ops, { inputs, attrs: { axis }, cotangents: [g], needsGrad, typeOf }) => {
+    const leading = new Array<null>(axis).fill(null);
+    let start = 0;
+    return inputs.map((x, i) => {
+      const size = typeOf(x).shape[axis];
+      start += size;
+      return needsGrad[i] ? ops.slice(g!, [...leading, [start - size, start]]) : null;
+    });
+  },
 };
 
 function concatShape(shapes: readonly Shape[], axis: number): number[] {

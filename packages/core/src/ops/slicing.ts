@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from '../errors.js';
+import type { Shape } from '../shape.js';
 import { normalizeAxes, shapeToString } from '../shape.js';
 import { apply1, expectValue } from './bind.js';
 import type { Interpreter } from './interpreter.js';
@@ -45,7 +46,42 @@ export const SLICE: PrimitiveDef<SliceAttrs> = {
   },
   dtype: sameDType,
   differentiable: true,
+  vjp: (ops, { inputs: [x], attrs, cotangents: [g], typeOf }) => [unslice(ops, g!, typeOf(x).shape, attrs, typeOf)],
 };
+
+/**
+ * The gradient of a slice: the cotangent placed back where the slice read it, zeros elsewhere.
+ * Axes walked backwards are flipped; an axis with step s > 1 is spread out by giving each
+ * element s - 1 zeros after it (a new axis of size s, padded, then merged); one pad then moves
+ * everything into place (its negative `after` drops the trailing zeros of the last element).
+ */
+function unslice<V>(ops: Ops<V>, g: V, shape: Shape, { starts, steps }: SliceAttrs, typeOf: (v: V) => TensorType): V {
+  const lengths = typeOf(g).shape;
+  const backwards = steps.flatMap((s, i) => (s < 0 ? [i] : []));
+  let y = backwards.length ? ops.flip(g, backwards) : g;
+  steps.forEach((step, i) => {
+    const s = Math.abs(step);
+    if (s === 1 || lengths[i] === 0) return;
+    const cur = typeOf(y).shape;
+    const spread = ops.reshape(y, [...cur.slice(0, i + 1), 1, ...cur.slice(i + 1)]);
+    const none = new Array<number>(cur.length + 1).fill(0);
+    const padded = padAxes(ops, spread, none, none.map((_, j) => (j === i + 1 ? s - 1 : 0)));
+    y = ops.reshape(padded, cur.map((d, j) => (j === i ? d * s : d)));
+  });
+  // The lowest index read on each axis (the last one read when walking backwards).
+  const before = starts.map((start, i) => (lengths[i] === 0 ? 0 : steps[i] < 0 ? start + (lengths[i] - 1) * steps[i] : start));
+  const sizes = typeOf(y).shape;
+  return padAxes(ops, y, before, shape.map((n, i) => n - before[i] - sizes[i]));
+}
+
+/** pad with per-axis amounts (axis order), translated to the surface's last-axis-first pairs. */
+function padAxes<V>(ops: Ops<V>, x: V, before: readonly number[], after: readonly number[]): V {
+  const padding = before.flatMap((_, k) => {
+    const axis = before.length - 1 - k;
+    return [before[axis], after[axis]];
+  });
+  return ops.pad(x, padding, 0);
+}
 
 type PadAttrs = { before: readonly number[]; after: readonly number[]; value: number };
 
@@ -55,6 +91,9 @@ export const PAD: PrimitiveDef<PadAttrs> = {
   shape: ([x], { before, after }) => [padShape(x, before, after)],
   dtype: sameDType,
   differentiable: true,
+  // Each input element moved by `before`: pad the cotangent by the opposite amounts, which crops
+  // the padding away and gives zeros to elements that negative padding cropped.
+  vjp: (ops, { attrs: { before, after }, cotangents: [g] }) => [padAxes(ops, g!, before.map((b) => -b), after.map((a) => -a))],
 };
 
 function padShape(x: TensorType, before: readonly number[], after: readonly number[]): number[] {
