@@ -11,6 +11,7 @@ export const {
   reshape, permute, transpose, broadcastTo, squeeze, unsqueeze, flatten, concat, stack,
   split, slice, pad, flip, tril, triu, gather, indexSelect, take, scatterAdd, oneHot,
   matmul, softmax, logSoftmax, layerNorm, conv2d, maxPool2d, avgPool2d,
+  conv2dTranspose, conv2dWeightGrad, maxPool2dIndices, avgPool2dGrad,
   full, zeros, ones, arange, linspace, eye, zerosLike, onesLike, fullLike, rand, randn,
   randint, uniform, normal, randomUniform, randomNormal,
 } = ops;

@@ -21,6 +21,7 @@ export const TENSOR_METHODS = [
   'pad', 'flip', 'tril', 'triu', 'gather', 'indexSelect', 'take', 'scatterAdd', 'oneHot',
   // nn
   'matmul', 'softmax', 'logSoftmax', 'layerNorm', 'conv2d', 'maxPool2d', 'avgPool2d',
+  'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
   // creation
   'zerosLike', 'onesLike', 'fullLike',
 ] as const satisfies readonly (keyof Ops<Tensor>)[];

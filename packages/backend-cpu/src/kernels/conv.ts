@@ -8,7 +8,7 @@ type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dila
  * position `o·stride + tap·dilation - pad` lies inside [0, size): [lo, hi) and the input offset
  * `tap·dilation - pad`. Precomputed so the inner loops need no bounds checks.
  */
-function tapRanges(kernel: number, size: number, outSize: number, stride: number, pad: number, dilation: number) {
+export function tapRanges(kernel: number, size: number, outSize: number, stride: number, pad: number, dilation: number) {
   const lo = new Int32Array(kernel);
   const hi = new Int32Array(kernel);
   const shift = new Int32Array(kernel);

@@ -43,39 +43,46 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
 }
 
-type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
-type MaxPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; ceilMode: boolean };
-type AvgPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; ceilMode: boolean; countIncludePad: boolean };
+export type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
+export type MaxPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; ceilMode: boolean };
+export type AvgPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; ceilMode: boolean; countIncludePad: boolean };
 
-const pairText = (p: readonly number[]) => `[${p.join(',')}]`;
+export const pairText = (p: readonly number[]) => `[${p.join(',')}]`;
 
-function requireRank(op: string, arg: string, shape: Shape, ranks: readonly number[], layout: string): void {
+export function requireRank(op: string, arg: string, shape: Shape, ranks: readonly number[], layout: string): void {
   if (!ranks.includes(shape.length)) {
     throw new ShapeError(`${op}: ${arg} must be ${layout}, got shape ${shapeToString(shape)} (rank ${shape.length})`);
   }
 }
 
-function requireAtLeast(op: string, arg: string, p: readonly number[], min: number): void {
+export function requireAtLeast(op: string, arg: string, p: readonly number[], min: number): void {
   if (p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
     const what = min === 0 ? 'non-negative' : 'positive';
     throw new ArgumentError(`${op}: ${arg} must be ${what} integers, got ${pairText(p)}`);
   }
 }
 
-const X_LAYOUT = '3-D (C, H, W) or 4-D (N, C, H, W)';
+export const X_LAYOUT = '3-D (C, H, W) or 4-D (N, C, H, W)';
 
 /** Output spatial size of a convolution (floor), or -1 where the dilated kernel does not fit. */
-function convOutputSize(size: number, kernel: number, stride: number, pad: number, dilation: number): number {
+export function convOutputSize(size: number, kernel: number, stride: number, pad: number, dilation: number): number {
   const span = dilation * (kernel - 1) + 1;
   return size + 2 * pad < span ? -1 : Math.floor((size + 2 * pad - span) / stride) + 1;
 }
+
+/** Output spatial size of a transposed convolution: (size − 1)·stride − 2·pad + dilation·(kernel − 1) + outputPadding + 1. */
+export function convTransposeOutputSize(size: number, kernel: number, stride: number, pad: number, dilation: number, outputPadding: number): number {
+  return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + outputPadding + 1;
+}
+
+/** A canonical attr pair as the op surface's Pair type. */
+export const asPair = (p: readonly number[]): [number, number] => [p[0], p[1]];
 
 /**
  * Output shape of conv2d for x [N, C, H, W] (or [C, H, W]) and weight [outC, C/groups, kH, kW];
  * throws naming the shapes for rank, channel, groups and size mismatches.
  */
-export function conv2dShape(x: Shape, w: Shape, { stride, padding, dilation, groups }: Conv2dAttrs): number[] {
-  const op = 'conv2d';
+export function conv2dShape(x: Shape, w: Shape, { stride, padding, dilation, groups }: Conv2dAttrs, op = 'conv2d'): number[] {
   requireRank(op, 'x', x, [3, 4], X_LAYOUT);
   requireRank(op, 'weight', w, [4], '4-D (outChannels, inChannels / groups, kH, kW)');
   requireAtLeast(op, 'stride', stride, 1);
@@ -134,7 +141,7 @@ export function pool2dShape(op: string, x: Shape, kernelSize: readonly number[],
   return [...x.slice(0, -2), outH, outW];
 }
 
-const require4D = (op: string, x: TensorType) => requireRank(op, 'x', x.shape, [4], '4-D (N, C, H, W) in the primitive; the op surface reshapes 3-D input');
+export const require4D = (op: string, x: TensorType) => requireRank(op, 'x', x.shape, [4], '4-D (N, C, H, W) in the primitive; the op surface reshapes 3-D input');
 
 export const CONV2D: PrimitiveDef<Conv2dAttrs> = {
   kind: 'primitive', name: 'conv2d', inputs: ['x', 'weight'],
@@ -146,6 +153,17 @@ export const CONV2D: PrimitiveDef<Conv2dAttrs> = {
   },
   dtype: elementwiseDType('conv2d', ['x', 'weight'], 'numeric'),
   differentiable: true,
+  // dx is the transposed convolution of g (outputPadding recovers the rows a stride skipped);
+  // dweight correlates x with g. Both are primitives whose own rules close the family.
+  vjp: (ops, { inputs: [x, w], attrs: { stride, padding, dilation, groups }, cotangents: [g], needsGrad, typeOf }) => {
+    const [xs, ws, gs] = [typeOf(x).shape, typeOf(w).shape, typeOf(g!).shape];
+    const opts = { stride: asPair(stride), padding: asPair(padding), dilation: asPair(dilation), groups };
+    const outputPadding = asPair([0, 1].map((i) => xs[2 + i] - convTransposeOutputSize(gs[2 + i], ws[2 + i], stride[i], padding[i], dilation[i], 0)));
+    return [
+      needsGrad[0] ? ops.conv2dTranspose(g!, w, null, { ...opts, outputPadding }) : null,
+      needsGrad[1] ? ops.conv2dWeightGrad(x, g!, [ws[2], ws[3]], opts) : null,
+    ];
+  },
 };
 
 export const MAX_POOL2D: PrimitiveDef<MaxPool2dAttrs> = {
@@ -158,6 +176,16 @@ export const MAX_POOL2D: PrimitiveDef<MaxPool2dAttrs> = {
   },
   dtype: elementwiseDType('maxPool2d', ['x'], 'numeric'),
   differentiable: true,
+  // Each window's cotangent goes to the input element maxPool2dIndices picks (PyTorch's: the
+  // first maximum, or the last NaN), summed where windows overlap.
+  vjp: (ops, { inputs: [x], attrs: a, cotangents: [g], typeOf }) => {
+    const [n, c, h, w] = typeOf(x).shape;
+    const [, , outH, outW] = typeOf(g!).shape;
+    const options = { stride: asPair(a.stride), padding: asPair(a.padding), dilation: asPair(a.dilation), ceilMode: a.ceilMode };
+    const index = ops.reshape(ops.maxPool2dIndices(x, asPair(a.kernelSize), options), [n, c, outH * outW]);
+    const routed = ops.scatterAdd(ops.zeros([n, c, h * w], typeOf(g!).dtype), 2, index, ops.reshape(g!, [n, c, outH * outW]));
+    return [ops.reshape(routed, [n, c, h, w])];
+  },
 };
 
 export const AVG_POOL2D: PrimitiveDef<AvgPool2dAttrs> = {
@@ -170,6 +198,11 @@ export const AVG_POOL2D: PrimitiveDef<AvgPool2dAttrs> = {
   },
   dtype: elementwiseDType('avgPool2d', ['x'], 'numeric'),
   differentiable: true,
+  vjp: (ops, { inputs: [x], attrs: a, cotangents: [g], typeOf }) => [
+    ops.avgPool2dGrad(g!, typeOf(x).shape, asPair(a.kernelSize), {
+      stride: asPair(a.stride), padding: asPair(a.padding), ceilMode: a.ceilMode, countIncludePad: a.countIncludePad,
+    }),
+  ],
 };
 
 export const convDefs: readonly OpDef<any>[] = [CONV2D, MAX_POOL2D, AVG_POOL2D];
@@ -196,13 +229,13 @@ export interface ConvOps<V> {
 }
 
 /** `v` as [height, width], or an ArgumentError; range checks are the shape rules'. */
-function pair(op: string, arg: string, v: unknown): number[] {
+export function pair(op: string, arg: string, v: unknown): number[] {
   if (Number.isInteger(v)) return [v as number, v as number];
   if (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isInteger(d))) return [v[0], v[1]];
   throw new ArgumentError(`${op}: ${arg} must be an integer or a pair of integers [height, width], got ${JSON.stringify(v)}`);
 }
 
-function checkOptions(op: string, options: unknown, valid: readonly string[]): Record<string, unknown> {
+export function checkOptions(op: string, options: unknown, valid: readonly string[]): Record<string, unknown> {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) throw new ArgumentError(`${op}: options must be an object, got ${JSON.stringify(options)}`);
   for (const key of Object.keys(options)) {
@@ -211,20 +244,47 @@ function checkOptions(op: string, options: unknown, valid: readonly string[]): R
   return options as Record<string, unknown>;
 }
 
-function bool(op: string, arg: string, v: unknown, fallback: boolean): boolean {
+export function bool(op: string, arg: string, v: unknown, fallback: boolean): boolean {
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${arg} must be a boolean, got ${JSON.stringify(v)}`);
   return v;
 }
 
-export function convOps<V>(I: Interpreter<V>, ops: Ops<V>): ConvOps<V> {
-  /** Runs a 4-D primitive on 3-D input by adding and removing a batch axis of 1, as PyTorch. */
-  const batched = (x: V, run: (x4: V) => V): V => {
-    const shape = I.typeOf(x).shape;
-    if (shape.length === 4) return run(x);
-    const y = run(ops.reshape(x, [1, ...shape]));
-    return ops.reshape(y, I.typeOf(y).shape.slice(1));
+/** Canonical maxPool2d attrs from the surface's arguments (stride defaults to the kernel size). */
+export function maxPoolAttrs(op: string, kernelSize: unknown, options: unknown): MaxPool2dAttrs {
+  const o = checkOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode']);
+  const k = pair(op, 'kernelSize', kernelSize);
+  return {
+    kernelSize: k,
+    stride: o.stride === undefined || o.stride === null ? k : pair(op, 'stride', o.stride),
+    padding: pair(op, 'padding', o.padding ?? 0),
+    dilation: pair(op, 'dilation', o.dilation ?? 1),
+    ceilMode: bool(op, 'ceilMode', o.ceilMode, false),
   };
+}
+
+/** Canonical avgPool2d attrs from the surface's arguments (stride defaults to the kernel size). */
+export function avgPoolAttrs(op: string, kernelSize: unknown, options: unknown): AvgPool2dAttrs {
+  const o = checkOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+  const k = pair(op, 'kernelSize', kernelSize);
+  return {
+    kernelSize: k,
+    stride: o.stride === undefined || o.stride === null ? k : pair(op, 'stride', o.stride),
+    padding: pair(op, 'padding', o.padding ?? 0),
+    ceilMode: bool(op, 'ceilMode', o.ceilMode, false),
+    countIncludePad: bool(op, 'countIncludePad', o.countIncludePad, true),
+  };
+}
+
+/** Runs a 4-D primitive on 3-D input by adding and removing a batch axis of 1, as PyTorch. */
+export function batched<V>(I: Interpreter<V>, ops: Ops<V>, x: V, run: (x4: V) => V): V {
+  const shape = I.typeOf(x).shape;
+  if (shape.length === 4) return run(x);
+  const y = run(ops.reshape(x, [1, ...shape]));
+  return ops.reshape(y, I.typeOf(y).shape.slice(1));
+}
+
+export function convOps<V>(I: Interpreter<V>, ops: Ops<V>): ConvOps<V> {
 
   return {
     conv2d: (x, weight, bias = null, options) => {
@@ -254,36 +314,20 @@ export function convOps<V>(I: Interpreter<V>, ops: Ops<V>): ConvOps<V> {
       }
       const { values, dtype } = promoteOperands(I, ops, operands, 'conv2d', names);
       if (dtype === 'bool') throw new DTypeError('conv2d: x and weight must be int32, float32 or float64, got bool');
-      const y = batched(values[0], (x4) => apply1(I, CONV2D, [x4, values[1]], attrs));
+      const y = batched(I, ops, values[0], (x4) => apply1(I, CONV2D, [x4, values[1]], attrs));
       return values.length === 3 ? ops.add(y, ops.reshape(values[2], [outC, 1, 1])) : y;
     },
     maxPool2d: (x, kernelSize, options) => {
-      const o = checkOptions('maxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
+      const attrs = maxPoolAttrs('maxPool2d', kernelSize, options);
       const v = expectValue(I, x, 'maxPool2d', 'x');
-      const k = pair('maxPool2d', 'kernelSize', kernelSize);
-      const attrs: MaxPool2dAttrs = {
-        kernelSize: k,
-        stride: o.stride === undefined || o.stride === null ? k : pair('maxPool2d', 'stride', o.stride),
-        padding: pair('maxPool2d', 'padding', o.padding ?? 0),
-        dilation: pair('maxPool2d', 'dilation', o.dilation ?? 1),
-        ceilMode: bool('maxPool2d', 'ceilMode', o.ceilMode, false),
-      };
       pool2dShape('maxPool2d', I.typeOf(v).shape, attrs.kernelSize, attrs.stride, attrs.padding, attrs.dilation, attrs.ceilMode);
-      return batched(v, (x4) => apply1(I, MAX_POOL2D, [x4], attrs));
+      return batched(I, ops, v, (x4) => apply1(I, MAX_POOL2D, [x4], attrs));
     },
     avgPool2d: (x, kernelSize, options) => {
-      const o = checkOptions('avgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+      const attrs = avgPoolAttrs('avgPool2d', kernelSize, options);
       const v = expectValue(I, x, 'avgPool2d', 'x');
-      const k = pair('avgPool2d', 'kernelSize', kernelSize);
-      const attrs: AvgPool2dAttrs = {
-        kernelSize: k,
-        stride: o.stride === undefined || o.stride === null ? k : pair('avgPool2d', 'stride', o.stride),
-        padding: pair('avgPool2d', 'padding', o.padding ?? 0),
-        ceilMode: bool('avgPool2d', 'ceilMode', o.ceilMode, false),
-        countIncludePad: bool('avgPool2d', 'countIncludePad', o.countIncludePad, true),
-      };
       pool2dShape('avgPool2d', I.typeOf(v).shape, attrs.kernelSize, attrs.stride, attrs.padding, [1, 1], attrs.ceilMode);
-      return batched(v, (x4) => apply1(I, AVG_POOL2D, [x4], attrs));
+      return batched(I, ops, v, (x4) => apply1(I, AVG_POOL2D, [x4], attrs));
     },
   };
 }

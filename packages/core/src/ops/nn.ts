@@ -5,6 +5,10 @@ import { broadcastShapes, normalizeAxis, shapesEqual, shapeToString, sizeOf } fr
 import { apply1, expectValue, promoteOperands } from './bind.js';
 import type { ConvOps } from './conv.js';
 import { convDefs, convOps } from './conv.js';
+import type { ConvGradOps } from './conv_grad.js';
+import { convGradDefs, convGradOps } from './conv_grad.js';
+import type { PoolGradOps } from './pool_grad.js';
+import { poolGradDefs, poolGradOps } from './pool_grad.js';
 import type { Interpreter } from './interpreter.js';
 import type { CompositeDef, OpDef, PrimitiveDef } from './op.js';
 import { elementwiseDType } from './rules.js';
@@ -78,10 +82,13 @@ export const LAYER_NORM: CompositeDef<LayerNormAttrs> = {
   },
 };
 
-export const nnDefs: readonly OpDef<any>[] = [MATMUL, SOFTMAX, LOG_SOFTMAX, LAYER_NORM, ...convDefs];
+export const nnDefs: readonly OpDef<any>[] = [MATMUL, SOFTMAX, LOG_SOFTMAX, LAYER_NORM, ...convDefs, ...convGradDefs, ...poolGradDefs];
 
-/** Linear algebra and neural-network ops. Convolution and pooling are in {@link ConvOps}. */
-export interface NNOps<V> extends ConvOps<V> {
+/**
+ * Linear algebra and neural-network ops. Convolution and pooling are in {@link ConvOps}, their
+ * gradient ops in {@link ConvGradOps} and {@link PoolGradOps}.
+ */
+export interface NNOps<V> extends ConvOps<V>, ConvGradOps<V>, PoolGradOps<V> {
   /**
    * Matrix product with torch.matmul semantics: 1-D × 1-D is a dot product; a 1-D `a` is a row
    * ([k] → [1, k]) and a 1-D `b` a column ([k] → [k, 1]), the added dimension removed from the
@@ -148,6 +155,8 @@ export function nnOps<V>(I: Interpreter<V>, ops: Ops<V>): NNOps<V> {
       return apply1(I, LAYER_NORM, values.map(toFloat), attrs);
     },
     ...convOps(I, ops),
+    ...convGradOps(I, ops),
+    ...poolGradOps(I, ops),
   };
 }
 

@@ -1,0 +1,92 @@
+import type { CpuKernel } from '../cpu_tensor.js';
+import { output } from './util.js';
+
+type MaxPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; ceilMode: boolean };
+type AvgPool2dGradAttrs = {
+  inputSize: readonly number[]; kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[];
+  ceilMode: boolean; countIncludePad: boolean;
+};
+
+/**
+ * The flat in-plane index of each max-pooling window's pick, by PyTorch's CPU loop exactly:
+ * start at the window's first in-bounds tap, take a tap when it is greater than the best so
+ * far or NaN (so ties keep the first maximum, NaN the last NaN, and an all -Infinity window the
+ * first tap).
+ */
+export const maxPool2dIndices: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, stride, padding, dilation }, [out]) => {
+  const [batch, channels, height, width] = x.shape;
+  const [outH, outW] = out.shape.slice(2);
+  const [kH, kW] = kernelSize;
+  const [dH, dW] = dilation;
+  const dst = output('int32', out.shape);
+  const xd = x.data;
+  let o = 0;
+  for (let plane = 0; plane < batch * channels; plane++) {
+    const base = plane * height * width;
+    for (let oh = 0; oh < outH; oh++) {
+      let h0 = oh * stride[0] - padding[0];
+      const h1 = Math.min(h0 + (kH - 1) * dH + 1, height);
+      while (h0 < 0) h0 += dH;
+      for (let ow = 0; ow < outW; ow++) {
+        let w0 = ow * stride[1] - padding[1];
+        const w1 = Math.min(w0 + (kW - 1) * dW + 1, width);
+        while (w0 < 0) w0 += dW;
+        let best = -Infinity;
+        let index = h0 * width + w0;
+        for (let ih = h0; ih < h1; ih += dH) {
+          for (let iw = w0; iw < w1; iw += dW) {
+            const v = xd[base + ih * width + iw];
+            if (v > best || v !== v) {
+              best = v;
+              index = ih * width + iw;
+            }
+          }
+        }
+        dst[o++] = index;
+      }
+    }
+  }
+  return [dst];
+};
+
+/**
+ * The adjoint of avgPool2d: each output gradient, divided by its window's divisor (the same
+ * clipping as the forward kernel: the padded window for countIncludePad, else its in-bounds
+ * part), is added to every in-bounds element of the window. Float64 accumulation.
+ */
+export const avgPool2dGrad: CpuKernel<AvgPool2dGradAttrs> = ([g], { inputSize, kernelSize, stride, padding, countIncludePad }, [out]) => {
+  const [batch, channels, outH, outW] = g.shape;
+  const [height, width] = inputSize;
+  const [kH, kW] = kernelSize;
+  const [pH, pW] = padding;
+  const acc = new Float64Array(height * width);
+  const dst = output(out.dtype, out.shape);
+  const gd = g.data;
+  let o = 0;
+  for (let plane = 0; plane < batch * channels; plane++) {
+    acc.fill(0);
+    for (let oh = 0; oh < outH; oh++) {
+      let h0 = oh * stride[0] - pH;
+      let h1 = Math.min(h0 + kH, height + pH);
+      const spanH = h1 - h0;
+      h0 = Math.max(h0, 0);
+      h1 = Math.min(h1, height);
+      for (let ow = 0; ow < outW; ow++) {
+        let w0 = ow * stride[1] - pW;
+        let w1 = Math.min(w0 + kW, width + pW);
+        const padded = spanH * (w1 - w0);
+        w0 = Math.max(w0, 0);
+        w1 = Math.min(w1, width);
+        const gv = gd[o++];
+        if (h0 >= h1 || w0 >= w1) continue;
+        const share = gv / (countIncludePad ? padded : (h1 - h0) * (w1 - w0));
+        for (let ih = h0; ih < h1; ih++) {
+          const row = ih * width;
+          for (let iw = w0; iw < w1; iw++) acc[row + iw] += share;
+        }
+      }
+    }
+    dst.set(acc, plane * height * width);
+  }
+  return [dst];
+};
