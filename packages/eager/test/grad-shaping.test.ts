@@ -2,8 +2,8 @@ import { ArgumentError, DTypeError } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/index.js';
 import {
-  broadcastTo, concat, flatten, flip, gather, grad, indexSelect, mul, oneHot, pad, permute, pow, reshape, scatterAdd, slice,
-  split, squeeze, stack, sum, take, tensor, transpose, tril, triu, unsqueeze,
+  broadcastTo, concat, flatten, flip, gather, grad, indexSelect, memory, mul, oneHot, pad, permute, pow, reshape, scatterAdd, slice,
+  split, squeeze, stack, sum, take, tensor, tidy, transpose, tril, triu, unsqueeze,
 } from '../src/index.js';
 import { checkGradients, randomTensor } from './helpers/gradcheck.js';
 
@@ -144,6 +144,21 @@ describe('second derivatives of shape ops match finite differences', () => {
   for (const [name, f] of Object.entries(second)) {
     it(name, () => checkGradients((t) => grad(f)(t), [x]));
   }
+});
+
+describe('shape ops: memory', () => {
+  it('backward through slice, pad, concat and the index ops inside tidy leaves only the gradient', () => {
+    const w = randomTensor([3, 4], 1).requireGrad();
+    const start = memory().numTensors;
+    for (let step = 0; step < 20; step++) {
+      tidy(() => {
+        const y = concat([slice(w, [[null, null, -2], [1, null, 2]]), pad(gather(w, 1, idx([[0, 3], [1, 1], [2, 0]], [3, 2])), [0, 0, -1, 0])], 0);
+        sum(mul(y, take(w, idx([0, -1])).sum())).backward();
+        w.zeroGrad();
+      });
+    }
+    expect(memory().numTensors).toBe(start);
+  });
 });
 
 describe('shape ops: errors', () => {
