@@ -95,6 +95,29 @@ function sweep(root: Tensor, seed: Tensor, retainGraph: boolean, where: string, 
     return { leaves, nodes };
   }
   const order = topoOrder(root.gradNode);
+  // Hold every node until the sweep ends: releasing a processed node lets go of its parents, and
+  // a parent whose tensors were already disposed (a tidy around the forward pass) would be freed
+  // before the sweep reaches it.
+  for (const node of order) node.incref();
+  try {
+    return sweepNodes(root.gradNode, root.outputIndex, seed, retainGraph, where, order, leaves, nodes, add, targets);
+  } finally {
+    for (const node of order) node.decref();
+  }
+}
+
+function sweepNodes(
+  rootNode: GradNode,
+  rootIndex: number,
+  seed: Tensor,
+  retainGraph: boolean,
+  where: string,
+  order: GradNode[],
+  leaves: Map<Tensor, Tensor>,
+  nodes: Map<GradNode, (Tensor | null)[]>,
+  add: (map: Map<Tensor, Tensor>, key: Tensor, g: Tensor) => void,
+  targets?: readonly Tensor[],
+): SweepResult {
   let relevant: Set<GradNode> | undefined;
   if (targets) {
     const leafTargets = new Set(targets.filter((t) => !t.gradNode));
@@ -105,9 +128,9 @@ function sweep(root: Tensor, seed: Tensor, retainGraph: boolean, where: string, 
       if (leads) relevant.add(node);
     }
   }
-  const seedRow: (Tensor | null)[] = root.gradNode.outputs.map(() => null);
-  seedRow[root.outputIndex] = seed;
-  nodes.set(root.gradNode, seedRow);
+  const seedRow: (Tensor | null)[] = rootNode.outputs.map(() => null);
+  seedRow[rootIndex] = seed;
+  nodes.set(rootNode, seedRow);
   const anomaly = isAnomalyDetectionEnabled();
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k];
