@@ -118,9 +118,11 @@ class Cases:
         self.cases.append(case)
 
 
-def write(group, cases):
-    os.makedirs(OUT_DIR, exist_ok=True)
-    path = os.path.join(OUT_DIR, f'{group}.json')
+def write(group, cases, out_dir=None):
+    """Writes cases (a Cases, or anything with a .cases list) to <out_dir>/<group>.json (default: the CPU goldens)."""
+    out_dir = out_dir or OUT_DIR
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f'{group}.json')
     with open(path, 'w') as f:
         json.dump({'generator': f'scripts/golden/gen_{group}.py', 'torch': torch.__version__, 'cases': cases.cases}, f, separators=(',', ':'))
         f.write('\n')
