@@ -94,9 +94,11 @@ export const CLAMP: CompositeDef<{ min: number | null; max: number | null }> = {
   kind: 'composite', name: 'clamp', inputs: ['x'], attrs: { min: 'float?', max: 'float?' },
   doc: 'Limits every element to [min, max]; either bound may be null.',
   expand: (ops, [x], { min, max }) => {
+    // Selects rather than maximum/minimum so that x keeps the whole gradient at a bound, as in
+    // PyTorch (maximum would split it with the bound); NaN fails both tests and stays NaN.
     let y = x;
-    if (min !== null) y = ops.maximum(y, min);
-    if (max !== null) y = ops.minimum(y, max);
+    if (min !== null) y = ops.where(ops.lt(y, min), min, y);
+    if (max !== null) y = ops.where(ops.gt(y, max), max, y);
     return [y];
   },
 };
