@@ -1,12 +1,33 @@
 /**
- * `@kiln/nn` — modules, layers, losses, initialisers, optimisers and data batching, written
- * only against eager's public API. **Skeleton:** nothing of that exists yet; this package
- * describes itself so tools and tests can tell skeletons from working packages.
+ * `@kiln/nn` — modules, layers, initialisers, losses, optimisers and data batching, written
+ * only against eager's public API.
+ *
+ * @example
+ * ```ts
+ * import { Linear, ReLU, Sequential } from '@kiln/nn';
+ * const model = new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 2));
+ * const y = model.forward(x);
+ * ```
  */
 
-/** What this package is and how far along. `status` becomes `'working'` when `Module` lands. */
+/** What this package is and how far along. */
 export const PACKAGE_INFO = Object.freeze({
   name: '@kiln/nn',
-  status: 'skeleton',
-  planned: Object.freeze(['Module', 'layers', 'losses', 'initialisers', 'optimisers', 'data batching', 'checkpoints']),
+  status: 'working',
+  planned: Object.freeze(['checkpoints']),
 } as const);
+
+export { Parameter } from './parameter.js';
+export { Module, type NamedOptions, type BufferOptions } from './module.js';
+export { StateDictError, type StateDict, type StateDictMismatch, type LoadStateDictOptions, type LoadStateDictResult } from './state_dict.js';
+export * as init from './init.js';
+export * as functional from './functional.js';
+export type { BatchNormOptions } from './functional.js';
+export { Linear, Flatten, Identity, type LinearOptions } from './layers/linear.js';
+export { Conv2d, MaxPool2d, AvgPool2d, type Conv2dLayerOptions, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './layers/conv.js';
+export { ReLU, GELU, Tanh, Sigmoid, Softmax, Dropout } from './layers/activation.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormLayerOptions, type LayerNormLayerOptions } from './layers/norm.js';
+export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
+export { Sequential, ModuleList, type UnaryModule } from './layers/container.js';
+export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionOptions } from './layers/attention.js';
+export { TransformerEncoderLayer, type TransformerEncoderLayerOptions, type EncoderForwardOptions, type Activation } from './layers/transformer.js';

@@ -8,8 +8,8 @@ describe('PACKAGE_INFO', () => {
     expect(PACKAGE_INFO.name).toBe(pkg.name);
   });
 
-  it('says it is a skeleton', () => {
-    expect(PACKAGE_INFO.status).toBe('skeleton');
+  it('says it is working, and is frozen', () => {
+    expect(PACKAGE_INFO.status).toBe('working');
     expect(Object.isFrozen(PACKAGE_INFO)).toBe(true);
   });
 });
