@@ -178,6 +178,30 @@ describe('memory', () => {
     expect(memory().numTensors).toBe(start);
   });
 
+  it('backward works after the forward tensors were disposed by tidy: the tape owns its data', () => {
+    const w = tensor([[0.5, -1], [2, 0.25]], 'float64').requireGrad();
+    const x = tensor([[1, 2]], 'float64');
+    const startBytes = memory().numBytes;
+    const loss = tidy(() => sum(tanh(x.matmul(w)).mul(3)));
+    expect(memory().numBytes).toBeGreaterThan(startBytes + 8); // the graph keeps what backward needs
+    loss.backward();
+    const h = [1 * 0.5 + 2 * 2, 1 * -1 + 2 * 0.25];
+    const dh = h.map((v) => 3 * (1 - Math.tanh(v) ** 2));
+    expect(w.grad!.toArray()).toEqual([[dh[0], dh[1]], [2 * dh[0], 2 * dh[1]]]);
+    loss.dispose();
+    w.zeroGrad();
+    expect(memory().numBytes).toBe(startBytes);
+  });
+
+  it('disposing a result without backward releases its whole graph', () => {
+    const w = tensor([1, 2, 3], 'float32').requireGrad();
+    const start = memory();
+    const loss = tidy(() => sum(exp(w.mul(2)).add(w)));
+    loss.dispose();
+    expect(memory().numBytes).toBe(start.numBytes);
+    expect(memory().numTensors).toBe(start.numTensors);
+  });
+
   it('argument errors are typed', () => {
     expect(() => grad((_x: unknown) => 3 as never)(tensor([1.5]))).toThrowError(ArgumentError);
     expect(() => grad((_x: unknown) => 3 as never)(tensor([1.5]))).toThrowError('valueAndGrad: fn must return a tensor, got number');
