@@ -31,3 +31,6 @@ export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { Sequential, ModuleList, type UnaryModule } from './layers/container.js';
 export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionOptions } from './layers/attention.js';
 export { TransformerEncoderLayer, type TransformerEncoderLayerOptions, type EncoderForwardOptions, type Activation } from './layers/transformer.js';
+export * from './losses/index.js';
+export * from './optim/index.js';
+export * from './data/index.js';

@@ -1,0 +1,3 @@
+export { batches, type Batch, type BatchOptions } from './batches.js';
+export { trainTestSplit, type SplitOptions } from './split.js';
+export { permutation } from './permutation.js';
