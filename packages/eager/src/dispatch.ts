@@ -22,8 +22,13 @@ export function fromHost(data: ArrayLike<number>, shape: readonly number[], dtyp
   return new Tensor(shape, dtype, new Buffer(backend, backend.upload(typed, type)));
 }
 
+/** Wraps storage a backend produced (e.g. a compiled graph's output) as a tensor that owns it. */
+export function fromStorage(backend: Backend, storage: unknown, shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(shape, dtype, new Buffer(backend, storage));
+}
+
 /** The eager interpreter: runs each op's kernel now, on the inputs' backend. */
-export const eagerInterpreter: Interpreter<Tensor> = {
+export const eagerInterpreter: TensorInterpreter = {
   bind(op: OpDef, inputs: readonly Tensor[], attrs: Attrs): Tensor[] {
     const buffers = inputs.map((t, i) => t.bufferFor(`${op.name}: ${inputName(op, i)}`));
     const backend = buffers[0]?.backend ?? getBackend();
@@ -46,7 +51,21 @@ export const eagerInterpreter: Interpreter<Tensor> = {
   isValue: (x): x is Tensor => x instanceof Tensor,
 };
 
-const stack: Interpreter<Tensor>[] = [eagerInterpreter];
+/**
+ * An interpreter over tensors. Besides binding ops it may take over in-place assignment: the
+ * tracer turns `param.assign(traced)` into a state update of the compiled graph.
+ */
+export interface TensorInterpreter extends Interpreter<Tensor> {
+  /** Handles `target.assign(value)`; returns false to let eager assignment run. */
+  assign?(target: Tensor, value: Tensor): boolean;
+}
+
+const stack: TensorInterpreter[] = [eagerInterpreter];
+
+/** The innermost interpreter (the eager one unless a tracer is active). */
+export function currentInterpreter(): TensorInterpreter {
+  return stack[stack.length - 1];
+}
 
 /**
  * The interpreter the op surface binds to: the innermost one pushed with `withInterpreter`
@@ -67,7 +86,7 @@ export const dispatcher: Interpreter<Tensor> = {
 };
 
 /** Runs `fn` with `interpreter` handling every op bound inside it (used by the tracer and autograd). */
-export function withInterpreter<T>(interpreter: Interpreter<Tensor>, fn: () => T): T {
+export function withInterpreter<T>(interpreter: TensorInterpreter, fn: () => T): T {
   stack.push(interpreter);
   try {
     return fn();

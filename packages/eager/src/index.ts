@@ -1,9 +1,9 @@
-export { Tensor, type NestedArray, type TensorStorage } from './tensor.js';
+export { Tensor, type NestedArray, type TensorStorage, type SymbolicPayload } from './tensor.js';
 export { tensor, type TensorLike, type TensorOptions } from './create.js';
 export { tidy, keep, memory, type MemoryInfo } from './memory.js';
 export { registerBackend, setBackend, getBackend } from './backends.js';
 export { manualSeed, getRngState, setRngState, type RngState } from './random.js';
-export { withInterpreter, eagerInterpreter, dispatcher } from './dispatch.js';
+export { withInterpreter, eagerInterpreter, dispatcher, currentInterpreter, rawOps, fromHost, fromStorage, type TensorInterpreter } from './dispatch.js';
 export { TENSOR_METHODS } from './methods.js';
 export { ops } from './ops.js';
 export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection } from './autograd/mode.js';

@@ -8,8 +8,18 @@ import { formatTensor } from './format.js';
 import { track, untrack } from './memory.js';
 import type { TensorMethods } from './methods.js';
 import { TENSOR_METHODS } from './methods.js';
+import { currentInterpreter } from './dispatch.js';
 import { ops } from './ops.js';
 import { readValue } from './read.js';
+
+/**
+ * What a non-eager interpreter (the tracer) attaches to the tensors it makes: they have a type
+ * but no data, and reading them is an error the interpreter words.
+ */
+export interface SymbolicPayload {
+  /** The error to throw when code tries to read this tensor's value (`where`: how). */
+  readError(where: string): Error;
+}
 
 /** Opaque shared storage of a tensor (see `shareStorage`). */
 export type TensorStorage = Buffer;
@@ -52,6 +62,8 @@ export class Tensor implements Disposable {
    * cleared with `zeroGrad()` (or an optimizer's `zeroGrad()`).
    */
   grad: Tensor | null = null;
+  /** @internal Set on tensors made by a non-eager interpreter (traced values); they have no buffer. */
+  payload: SymbolicPayload | undefined;
 
   /**
    * Tensors are made by ops and `tensor()`. The constructor is for subclasses that wrap existing
@@ -73,6 +85,11 @@ export class Tensor implements Disposable {
   /** Number of dimensions. */
   get rank(): number {
     return this.shape.length;
+  }
+
+  /** @internal Whether this tensor holds data (false for traced values and disposed tensors). */
+  get isConcrete(): boolean {
+    return this.cell.buffer !== undefined;
   }
 
   get isDisposed(): boolean {
@@ -170,6 +187,7 @@ export class Tensor implements Disposable {
    * ```
    */
   assign(value: Tensor): this {
+    if (currentInterpreter().assign?.(this, value)) return this;
     const incoming = value.bufferFor('assign: value');
     const mine = this.bufferFor('assign');
     if (value.dtype !== this.dtype || value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
@@ -186,7 +204,10 @@ export class Tensor implements Disposable {
     if (this.disposed) {
       throw new DisposedError(`${where}: the tensor (${this.dtype}[${this.shape.join(',')}]) was disposed; it cannot be used after dispose() or after the tidy() that created it returned. Keep it with keep(t) or return it from tidy.`);
     }
-    if (!this.cell.buffer) throw new DisposedError(`${where}: this tensor has no data (it is a traced value)`);
+    if (!this.cell.buffer) {
+      if (this.payload) throw this.payload.readError(where);
+      throw new DisposedError(`${where}: this tensor has no data`);
+    }
     return this.cell.buffer;
   }
 
@@ -234,9 +255,26 @@ export class Tensor implements Disposable {
     this.dispose();
   }
 
+  /**
+   * JavaScript's conversion to a primitive (`+x`, `x > 0`, template strings): a one-element
+   * tensor converts to its number, like PyTorch's `float(t)`; anything larger throws. On a traced
+   * tensor it throws a TraceError, since its value is unknown while tracing.
+   */
+  [Symbol.toPrimitive](hint: 'number' | 'string' | 'default'): number | string {
+    if (this.payload && !this.cell.buffer) {
+      throw this.payload.readError(hint === 'string' ? 'a template string or String(x)' : 'a comparison or arithmetic on the tensor object (x > 0, +x)');
+    }
+    if (hint === 'string') return this.toString();
+    if (this.size !== 1) {
+      throw new ArgumentError(`a tensor of shape ${shapeToString(this.shape)} cannot be converted to a number (JavaScript did, for ${hint === 'number' ? '+x or a comparison' : 'x == y or x + y'}); use tensor ops (gt, add, …) or item() on a one-element tensor`);
+    }
+    return Number(this.item());
+  }
+
   /** PyTorch-like text: `tensor([[1., 2.], [3., 4.]])`. */
   toString(): string {
     if (this.disposed) return `tensor(<disposed>, shape=[${this.shape.join(', ')}], dtype=${this.dtype})`;
+    if (this.payload && !this.cell.buffer) return `tensor(<traced>, shape=[${this.shape.join(', ')}], dtype=${this.dtype})`;
     return formatTensor(this.dataSync(), this.shape, this.dtype);
   }
 }

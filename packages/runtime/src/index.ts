@@ -1,8 +1,8 @@
 /**
- * `@kiln/runtime` — optimizes and runs graphs on a backend. **Skeleton:** the passes, memory
- * planner, interpreter and `loadModel` come in later issues. What exists now is the planned
- * order of the optimization pipeline, the one place that order will be listed.
+ * `@kiln/runtime` — optimizes and runs graphs on a backend. The interpreter (`executeGraph`)
+ * exists; the passes, memory planner and `loadModel` come next.
  */
+export { executeGraph, ownsOutput, GraphExecutionError } from './execute.js';
 
 /**
  * The optimization passes the runtime will run, in order. Each will be a named pure function

@@ -66,6 +66,7 @@ function seedGradient(root: Tensor, gradient: Tensor | undefined, where: string)
 function materialize(saved: SavedValue, edge: Edge | { self: GradNode; index: number }): Tensor {
   if (edge && 'leaf' in edge && !edge.leaf.isDisposed) return edge.leaf;
   const t = new Tensor(saved.shape, saved.dtype, saved.buffer?.retain());
+  t.payload = saved.payload;
   if (edge && 'node' in edge) t.attachGradNode(edge.node, edge.index);
   else if (edge && 'self' in edge) t.attachGradNode(edge.self, edge.index);
   return t;

@@ -1,12 +1,14 @@
 import type { Attrs, DType, PrimitiveDef, Shape } from '@kiln/core';
 import type { Buffer } from '../buffer.js';
-import type { Tensor } from '../tensor.js';
+import type { SymbolicPayload, Tensor } from '../tensor.js';
 
 /** A value a node keeps for its gradient rule: its own reference to the data, not a Tensor. */
 export interface SavedValue {
   readonly shape: Shape;
   readonly dtype: DType;
   readonly buffer: Buffer | undefined;
+  /** For traced values (no buffer): the interpreter's payload. */
+  readonly payload?: SymbolicPayload;
 }
 
 /** Where an input came from: a leaf tensor that wants `.grad`, another node's output, or nothing to differentiate. */

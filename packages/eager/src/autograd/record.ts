@@ -11,6 +11,7 @@ export function needsRecording(inputs: readonly Tensor[]): boolean {
 }
 
 function save(t: Tensor): SavedValue {
+  if (t.payload && !t.isConcrete) return { shape: t.shape, dtype: t.dtype, buffer: undefined, payload: t.payload };
   return { shape: t.shape, dtype: t.dtype, buffer: t.shareStorage() };
 }
 
