@@ -1,6 +1,5 @@
 import { DTypeError, isFloating, ShapeError, shapeToString, ArgumentError } from '@kiln/core';
-import type { Tensor } from '@kiln/eager';
-import { add, cast, ge, matmul, mean, mul, noGrad, rand, reshape, rsqrt, sub, tidy, transpose } from '@kiln/eager';
+import { Tensor, add, cast, ge, matmul, mean, mul, noGrad, rand, reshape, rsqrt, sub, tidy, transpose } from '@kiln/eager';
 import { probability } from './internal.js';
 
 /*
@@ -56,8 +55,12 @@ export interface BatchNormOptions {
   bias?: Tensor | null;
   /** Use the batch's statistics (and update the running ones) instead of the running ones (default false). */
   training?: boolean;
-  /** Weight of the new batch in the running averages: running = (1 - momentum)·running + momentum·batch (default 0.1). */
-  momentum?: number;
+  /**
+   * Weight of the new batch in the running averages: running = (1 - momentum)·running +
+   * momentum·batch (default 0.1). A scalar tensor works too (BatchNorm's cumulative average
+   * uses 1 / numBatchesTracked without reading it back).
+   */
+  momentum?: number | Tensor;
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
 }
@@ -83,7 +86,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     }
   }
   if ((runningMean === null) !== (runningVar === null)) throw new ArgumentError('batchNorm: give both runningMean and runningVar, or neither');
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ArgumentError(`batchNorm: momentum must be a number in [0, 1], got ${JSON.stringify(momentum)}`);
+  if (typeof momentum === 'number' ? !(momentum >= 0 && momentum <= 1) : !(momentum instanceof Tensor && momentum.size === 1)) {
+    throw new ArgumentError(`batchNorm: momentum must be a number in [0, 1] (or a one-element tensor), got ${momentum instanceof Tensor ? `a tensor of shape ${shapeToString(momentum.shape)}` : JSON.stringify(momentum)}`);
+  }
   if (typeof eps !== 'number' || !(eps >= 0)) throw new ArgumentError(`batchNorm: eps must be a non-negative number, got ${JSON.stringify(eps)}`);
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const perChannel = x.shape.map((d, i) => (i === 1 ? d : 1));
@@ -98,9 +103,10 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
       y = mul(centered, rsqrt(add(variance, eps)));
       if (runningMean && runningVar) {
         noGrad(() => {
-          runningMean.assign(cast(add(mul(runningMean, 1 - momentum), mul(reshape(mu, [c]), momentum)), runningMean.dtype));
-          const unbiased = mul(reshape(variance, [c]), n / (n - 1));
-          runningVar.assign(cast(add(mul(runningVar, 1 - momentum), mul(unbiased, momentum)), runningVar.dtype));
+          const m = typeof momentum === 'number' ? momentum : reshape(momentum, []);
+          const update = (running: Tensor, batch: Tensor) => running.assign(cast(add(mul(running, sub(1, m)), mul(batch, m)), running.dtype));
+          update(runningMean, reshape(mu, [c]));
+          update(runningVar, mul(reshape(variance, [c]), n / (n - 1))); // unbiased, as PyTorch
         });
       }
     } else {

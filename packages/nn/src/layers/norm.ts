@@ -1,7 +1,7 @@
 import type { DType } from '@kiln/core';
 import { ArgumentError, ShapeError, shapeToString } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
-import { add, full, layerNorm, noGrad, tidy, zeros } from '@kiln/eager';
+import { add, cast, full, layerNorm, noGrad, reciprocal, tidy, zeros } from '@kiln/eager';
 import { batchNorm } from '../functional.js';
 import { ones as initOnes, zeros as initZeros } from '../init.js';
 import { boolean, checkOptions, newBuffer, newParameter, nonNegativeNumber, positiveInt } from '../internal.js';
@@ -86,16 +86,19 @@ abstract class BatchNormBase extends Module {
     if (x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`${name}: x has shape ${shapeToString(x.shape)}, with ${x.shape[1]} channels on axis 1, but the layer has numFeatures=${this.numFeatures}`);
     }
-    let factor = this.momentum ?? 0;
-    if (this.training && this.numBatchesTracked) {
-      const count = this.numBatchesTracked;
-      noGrad(() => tidy(() => void count.assign(add(count, 1))));
-      if (this.momentum === null) factor = 1 / (count.item() as number);
-    }
-    const useBatchStats = this.training || this.runningMean === null;
-    const stats = !this.training || this.trackRunningStats;
-    return batchNorm(x, stats ? this.runningMean : null, stats ? this.runningVar : null, {
-      weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps,
+    return tidy(() => {
+      let factor: number | Tensor = this.momentum ?? 0;
+      if (this.training && this.numBatchesTracked) {
+        const count = this.numBatchesTracked;
+        noGrad(() => count.assign(add(count, 1)));
+        // Cumulative average: weight 1/count for the new batch, computed without reading count back.
+        if (this.momentum === null) factor = reciprocal(cast(count, this.runningMean!.dtype));
+      }
+      const useBatchStats = this.training || this.runningMean === null;
+      const stats = !this.training || this.trackRunningStats;
+      return batchNorm(x, stats ? this.runningMean : null, stats ? this.runningVar : null, {
+        weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps,
+      });
     });
   }
 
