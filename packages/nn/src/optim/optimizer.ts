@@ -55,12 +55,23 @@ export abstract class Optimizer<O extends BaseOptions> {
   /** Per-parameter state; tensors in it are kept out of tidy scopes and freed by `dispose()`. */
   protected readonly state = new Map<Parameter, ParamState>();
 
+  /** Every option with its value for groups that do not override it. */
+  readonly defaults: O;
+  private readonly optionNames: readonly string[];
+
+  /** `defaults` lists every option (with its default value); `options` are the user's overrides. */
   protected constructor(
     readonly name: string,
     params: ParamsArg<O>,
-    readonly defaults: O,
+    defaults: O,
+    options: Partial<O> | undefined,
   ) {
-    this.validate(defaults as unknown as Record<string, unknown>, 'options');
+    this.optionNames = Object.keys(defaults as object);
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new ArgumentError(`${name}: options must be an object such as { lr: 0.01 }, got ${describe(options)}`);
+    }
+    this.defaults = { ...defaults, ...options };
+    this.validate(this.defaults as unknown as Record<string, unknown>, 'options');
     if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
       throw new ArgumentError(`${name}: params must be an iterable of Parameters (e.g. model.parameters()) or of parameter groups, got ${describe(params)}`);
     }
@@ -81,7 +92,7 @@ export abstract class Optimizer<O extends BaseOptions> {
         if (seen.has(p)) throw new ArgumentError(`${name}: a parameter appears twice (${where}); each parameter may be in one group only`);
         seen.add(p);
       });
-      const group = { ...defaults, ...overrides, params: list } as ParamGroup<O>;
+      const group = { ...this.defaults, ...overrides, params: list } as ParamGroup<O>;
       this.validate(group as unknown as Record<string, unknown>, `parameter group ${g}`);
       this.paramGroups.push(group);
     });
@@ -90,8 +101,8 @@ export abstract class Optimizer<O extends BaseOptions> {
   /** Checks option values (unknown names and out-of-range values throw an ArgumentError). */
   protected validate(options: Readonly<Record<string, unknown>>, where: string): void {
     for (const key of Object.keys(options)) {
-      if (key !== 'params' && key !== 'initialLr' && !(key in (this.defaults as object))) {
-        throw new ArgumentError(`${this.name}: unknown option '${key}' in ${where}; valid options are ${Object.keys(this.defaults as object).join(', ')}`);
+      if (key !== 'params' && key !== 'initialLr' && !this.optionNames.includes(key)) {
+        throw new ArgumentError(`${this.name}: unknown option '${key}' in ${where}; valid options are ${this.optionNames.join(', ')}`);
       }
     }
     const lr = options.lr;

@@ -36,7 +36,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   protected readonly stateKeys = ['step', 'squareAvg', 'gradAvg', 'momentumBuffer'] as const;
 
   constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options);
   }
 
   protected check(o: Readonly<RMSpropOptions>, where: string): void {

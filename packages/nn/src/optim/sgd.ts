@@ -39,7 +39,7 @@ export class SGD extends Optimizer<SGDOptions> {
     if (options === undefined || options === null || typeof options.lr !== 'number') {
       throw new ArgumentError(`SGD: options.lr is required (a number ≥ 0), got ${JSON.stringify(options?.lr)}`);
     }
-    super('SGD', params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super('SGD', params, { lr: options.lr, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options);
   }
 
   protected check(o: Readonly<SGDOptions>, where: string): void {
