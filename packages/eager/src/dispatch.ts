@@ -58,6 +58,10 @@ export const eagerInterpreter: TensorInterpreter = {
 export interface TensorInterpreter extends Interpreter<Tensor> {
   /** Handles `target.assign(value)`; returns false to let eager assignment run. */
   assign?(target: Tensor, value: Tensor): boolean;
+  /** Told of every tensor created while this interpreter is active. */
+  created?(tensor: Tensor): void;
+  /** Handles `tensor.dispose()`; returns true to postpone it (the tracer keeps captured data alive). */
+  dispose?(tensor: Tensor): boolean;
 }
 
 const stack: TensorInterpreter[] = [eagerInterpreter];

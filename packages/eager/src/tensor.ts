@@ -75,6 +75,7 @@ export class Tensor implements Disposable {
     this.dtype = dtype;
     this.cell = { buffer, node: undefined };
     track(this, this.cell);
+    currentInterpreter().created?.(this);
   }
 
   /** Number of elements. */
@@ -155,7 +156,7 @@ export class Tensor implements Disposable {
    * ```
    */
   backward(gradient?: Tensor, options?: BackwardOptions): void {
-    this.bufferFor('backward');
+    if (this.disposed) this.bufferFor('backward'); // throws the DisposedError
     backward(this, gradient, options);
   }
 
@@ -234,13 +235,14 @@ export class Tensor implements Disposable {
     if (this.size !== 1) {
       throw new ArgumentError(`item: the tensor has ${this.size} elements (shape [${this.shape.join(',')}]); item() needs exactly one. Use toArray() or data() for many.`);
     }
+    this.bufferFor('item');
     const v = this.dataSync()[0];
     return this.dtype === 'bool' ? v !== 0 : v;
   }
 
   /** Frees the storage now. Disposing twice is harmless. */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.disposed || currentInterpreter().dispose?.(this)) return;
     this.disposed = true;
     untrack(this);
     this.cell.buffer?.release();

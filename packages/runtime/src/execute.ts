@@ -43,7 +43,7 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
     }
     node.outputs.forEach((v, i) => env.set(v, outputs[i]));
     for (const v of node.inputs) {
-      if (lastUse.get(v) === n && !keep.has(v)) {
+      if (lastUse.get(v) === n && !keep.has(v) && env.has(v)) {
         backend.dispose(env.get(v)!);
         env.delete(v);
       }

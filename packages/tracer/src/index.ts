@@ -1,13 +1,16 @@
 /**
- * `@kiln/tracer` — `compile(fn)`: traces eager code into the graph IR and hands it to the
- * runtime. **Skeleton:** `compile` comes in a later issue. What exists now is the list of
- * structured control-flow constructs it will offer in place of data-dependent JS branches.
+ * `@kiln/tracer` — `compile(fn)`: traces eager code into the graph IR and runs it through the
+ * runtime. Arguments and results may be tensors, numbers, strings, booleans and nested
+ * arrays/objects of them; tensors read from the closure are captured; in-place updates and
+ * `.grad` changes are written back.
  */
+export { compile, type CompileOptions, type CompiledFunction, type CompileStats } from './compile.js';
+export { Trace, TracedValue } from './trace.js';
 
 /**
  * Structured control flow the tracer will provide. A traced tensor's value is unknown, so
- * `if (x.item() > 0)` cannot be traced; the `TraceError` it raises will suggest one of these
- * (each holds sub-graphs in the IR). None is implemented yet.
+ * `if (x.item() > 0)` cannot be traced; the `TraceError` it raises suggests one of these
+ * (each holds sub-graphs in the IR). Not implemented yet.
  */
 export const PLANNED_CONTROL_FLOW = Object.freeze(['cond', 'whileLoop', 'scan'] as const);
 

@@ -1,5 +1,5 @@
 import type { DType, KernelRegistry } from '@kiln/core';
-import { allocTypedArray, sizeOf } from '@kiln/core';
+import { allocTypedArray, sizeOf, toTypedArray } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { fma32, fma64 } from './fused.js';
 import { registerRandomKernels } from './random.js';
@@ -9,6 +9,8 @@ const full: CpuKernel<{ value: number }> = (_inputs, { value }, [out]) => {
   data.fill(out.dtype === 'bool' ? (value ? 1 : 0) : value);
   return [data];
 };
+
+const constant: CpuKernel<{ data: readonly number[] }> = (_inputs, { data }, [out]) => [toTypedArray(out.dtype, data)];
 
 // PyTorch computes start + step·i in float64 with one rounding (an FMA), then stores it in the
 // output dtype. Integer ranges are exact in float64 (the surface keeps values within int32).
@@ -50,6 +52,7 @@ const linspace: CpuKernel<{ start: number; stop: number; steps: number; dtype: D
 
 export function registerCreationKernels(registry: KernelRegistry<CpuKernel>): void {
   registry.register('full', full);
+  registry.register('constant', constant);
   registry.register('arange', arange);
   registry.register('linspace', linspace);
   registerRandomKernels(registry);

@@ -1,8 +1,8 @@
 import type { DType } from '../dtype.js';
 import { checkDType, DEFAULT_FLOAT, dtypeOfScalar } from '../dtype.js';
-import { ArgumentError, DTypeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import type { Shape } from '../shape.js';
-import { checkShape } from '../shape.js';
+import { checkShape, shapeToString, sizeOf } from '../shape.js';
 import { apply1, expectValue } from './bind.js';
 import type { Interpreter } from './interpreter.js';
 import type { CompositeDef, OpDef, PrimitiveDef } from './op.js';
@@ -78,7 +78,25 @@ export const EYE: CompositeDef<{ n: number; m: number; dtype: DType }> = {
   },
 };
 
-export const creationDefs: readonly OpDef<any>[] = [FULL, ARANGE, LINSPACE, EYE, ...randomDefs];
+/**
+ * A tensor written into the graph: how a compiled function keeps data it created while tracing
+ * (`tensor([...])` inside the function). Not part of the public surface.
+ */
+export const CONSTANT: PrimitiveDef<{ shape: readonly number[]; dtype: DType; data: readonly number[] }> = {
+  kind: 'primitive', name: 'constant', inputs: [], attrs: { shape: 'ints', dtype: 'dtype', data: 'floats' },
+  doc: 'A tensor whose elements are stored in the graph (row-major).',
+  shape: (_inputs, { shape, data }) => {
+    checkShape(shape, 'constant');
+    if (sizeOf(shape) !== data.length) {
+      throw new ShapeError(`constant: shape ${shapeToString(shape)} holds ${sizeOf(shape)} elements but data has ${data.length}`);
+    }
+    return [shape];
+  },
+  dtype: (_inputs, { dtype }) => [dtype],
+  differentiable: false,
+};
+
+export const creationDefs: readonly OpDef<any>[] = [FULL, ARANGE, LINSPACE, EYE, CONSTANT, ...randomDefs];
 
 /** Ops that create tensors from attributes alone (and the random ops, see RandomOps). */
 export interface CreationOps<V> extends RandomOps<V> {
