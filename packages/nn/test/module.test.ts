@@ -301,3 +301,17 @@ describe('memory', () => {
     net.dispose();
   });
 });
+
+describe('Parameter ownership', () => {
+  it('survives the tidy() that created it, and is freed by dispose()', () => {
+    const start = memory().numTensors;
+    const inner: Parameter[] = [];
+    tidy(() => {
+      inner.push(new Parameter(ones([4])));
+    });
+    expect(inner[0].isDisposed).toBe(false);
+    expect(inner[0].toArray()).toEqual([1, 1, 1, 1]);
+    inner[0].dispose();
+    expect(memory().numTensors).toBe(start);
+  });
+});
