@@ -236,5 +236,5 @@ it('the zero-grad idiom inside tidy leaves only grads and state', () => {
   const opt = new Adam(p);
   const before = memory().numTensors;
   train(opt, p, 5);
-  expect(memory().numTensors).toBe(before + 2 /* grads */ + 2 * 2 /* expAvg, expAvgSq */);
+  expect(memory().numTensors).toBe(before + 2 /* grads */ + 2 * 3 /* step, expAvg, expAvgSq */);
 });

@@ -72,7 +72,7 @@ describe('training on the digits data set', () => {
     }
     expect(seen.get(200)).toEqual(seen.get(10));
     // Breaking out of the loop disposed the last batch; what remains is the model's grads and the optimizer's state.
-    expect(memory().numTensors).toBe(afterLoop + 4 /* grads */ + 4 * 3 /* expAvg, expAvgSq, maxExpAvgSq */);
+    expect(memory().numTensors).toBe(afterLoop + 4 /* grads */ + 4 * 4 /* step, expAvg, expAvgSq, maxExpAvgSq */);
     for (const t of [trainX, trainY, testX, testY]) t.dispose();
   });
 

@@ -1,5 +1,5 @@
 import type { Tensor } from '@kiln/eager';
-import { add, div, maximum, mul, neg, sqrt, sub } from '@kiln/eager';
+import { add, div, maximum, mul, neg, pow, sqrt, sub } from '@kiln/eager';
 import type { Parameter } from '../parameter.js';
 import type { BaseOptions, ParamGroup, ParamsArg, ParamState } from './optimizer.js';
 import { Optimizer } from './optimizer.js';
@@ -33,8 +33,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<AdamOptions>, state: ParamState): Tensor {
     const [beta1, beta2] = g.betas;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
+    const step = this.countStep(state);
     let param: Tensor = p;
     let d = g.maximize ? neg(grad) : grad;
     if (g.weightDecay !== 0) {
@@ -49,10 +48,11 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       const maxSq = this.zerosState(state, 'maxExpAvgSq', p);
       v = this.setState(state, 'maxExpAvgSq', maximum(maxSq, v));
     }
-    const biasCorrection1 = 1 - beta1 ** step;
-    const biasCorrection2 = 1 - beta2 ** step;
-    const stepSize = g.lr / biasCorrection1;
-    const denom = add(div(sqrt(v), Math.sqrt(biasCorrection2)), g.eps);
+    // Bias corrections from the step tensor, not a JavaScript number, so a compiled step stays
+    // correct; in float64 and then rounded to the parameter's dtype, as PyTorch's Python floats.
+    const stepSize = div(g.lr, sub(1, pow(beta1, step))).cast(p.dtype);
+    const biasCorrection2Sqrt = sqrt(sub(1, pow(beta2, step))).cast(p.dtype);
+    const denom = add(div(sqrt(v), biasCorrection2Sqrt), g.eps);
     return sub(param, mul(div(m, denom), stepSize));
   }
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from '@kiln/eager';
-import { Tensor as TensorClass, add, enableGrad, keep, noGrad, tidy, zerosLike } from '@kiln/eager';
+import { Tensor as TensorClass, add, enableGrad, keep, noGrad, tensor, tidy, zerosLike } from '@kiln/eager';
 import { ArgumentError, ShapeError, shapeToString } from '@kiln/core';
 import { Parameter } from '../parameter.js';
 
@@ -151,6 +151,16 @@ export abstract class Optimizer<O extends BaseOptions> {
     return mine;
   }
 
+  /**
+   * Counts a step in the state entry 'step': a float64 scalar tensor (PyTorch also keeps a
+   * tensor), so a compiled step reads the count instead of baking a number in. Returns it.
+   */
+  protected countStep(state: ParamState): Tensor {
+    const old = state.step;
+    const next = old instanceof TensorClass ? add(old, 1) : tensor((old ?? 0) + 1, 'float64');
+    return this.setState(state, 'step', next);
+  }
+
   /** A state entry, created as zeros of the parameter's shape the first time. */
   protected zerosState(state: ParamState, key: string, param: Parameter): Tensor {
     const t = state[key];
@@ -220,10 +230,12 @@ export abstract class Optimizer<O extends BaseOptions> {
           throw new ArgumentError(`${where}: unknown state '${name}' for parameter ${key}; ${this.name} keeps ${this.stateKeys.join(', ')}`);
         }
         if (value instanceof TensorClass) {
-          if (value.shape.length !== param.shape.length || value.shape.some((d, i) => d !== param.shape[i])) {
-            throw new ShapeError(`${where}: state '${name}' of parameter ${key} has shape ${shapeToString(value.shape)} but the parameter has shape ${shapeToString(param.shape)}`);
+          const want = name === 'step' ? [] : param.shape;
+          if (value.shape.length !== want.length || value.shape.some((d, i) => d !== want[i])) {
+            const whose = name === 'step' ? 'it must be a scalar' : `the parameter has shape ${shapeToString(param.shape)}`;
+            throw new ShapeError(`${where}: state '${name}' of parameter ${key} has shape ${shapeToString(value.shape)} but ${whose}`);
           }
-          s[name] = keep(tidy(() => add(value.cast(param.dtype), 0)));
+          s[name] = keep(tidy(() => add(value.cast(name === 'step' ? 'float64' : param.dtype), 0)));
         } else if (typeof value === 'number') {
           s[name] = value;
         } else {

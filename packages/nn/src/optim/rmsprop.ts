@@ -44,7 +44,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<RMSpropOptions>, state: ParamState): Tensor {
-    state.step = ((state.step as number | undefined) ?? 0) + 1;
+    this.countStep(state);
     let d = g.maximize ? neg(grad) : grad;
     if (g.weightDecay !== 0) d = add(d, mul(p, g.weightDecay));
     const squareAvg = this.zerosState(state, 'squareAvg', p);
