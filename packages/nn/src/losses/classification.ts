@@ -50,7 +50,8 @@ function check(loss: string, input: Tensor, target: Tensor, options: NllOptions,
     if (!sameAs(indexShape)) {
       throw new ShapeError(`${loss}: target has shape ${shapeToString(target.shape)} but input has shape ${shapeToString(input.shape)}; class-index targets must have shape ${shapeToString(indexShape)} (the input's shape without its class axis ${classAxis})`);
     }
-    checkLabels(loss, target, numClasses, ignoreIndex);
+    // Traced targets (inside compile) have no data yet to check; eager ones are read.
+    if (target.isConcrete) checkLabels(loss, target, numClasses, ignoreIndex);
   } else if (allowProbabilities && (target.dtype === 'float32' || target.dtype === 'float64')) {
     if (!sameAs(input.shape)) {
       throw new ShapeError(`${loss}: a float target holds class probabilities and must have the input's shape ${shapeToString(input.shape)}, got ${shapeToString(target.shape)}; for class indices pass an int32 target of shape ${shapeToString(indexShape)}`);

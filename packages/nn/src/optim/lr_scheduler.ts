@@ -17,6 +17,15 @@ export interface SchedulerStateDict {
  * function of the step count (`lastEpoch`) and the group's initial learning rate, so the
  * schedule is the one PyTorch's scheduler of the same name produces. Construction applies
  * step 0; call `step()` after each `optimizer.step()` (per epoch or per batch, as you choose).
+ *
+ * @example
+ * ```ts
+ * // A custom schedule: halve the learning rate every 10 steps, at least 1e-4.
+ * class Halving extends LRScheduler {
+ *   constructor(optimizer: Schedulable) { super('Halving', optimizer); this.step(); }
+ *   protected lrAt(epoch: number, base: number): number { return Math.max(1e-4, base * 0.5 ** Math.floor(epoch / 10)); }
+ * }
+ * ```
  */
 export abstract class LRScheduler {
   /** The learning rates the schedule scales: each group's `initialLr`, set on first use. */

@@ -49,6 +49,20 @@ function describe(x: unknown): string {
  * and state dicts. A subclass gives its name, its defaults, and `update`, which computes a
  * parameter's new value from its gradient with ops (run under noGrad in a tidy scope, so its
  * temporaries are freed and nothing is recorded).
+ *
+ * @example
+ * ```ts
+ * class SignSGD extends Optimizer<{ lr: number }> {
+ *   protected readonly stateKeys = [];
+ *   constructor(params: Iterable<Parameter>, options: Partial<{ lr: number }> = {}) {
+ *     super('SignSGD', params, { lr: 0.01 }, options);
+ *   }
+ *   protected check(): void {}
+ *   protected update(p: Parameter, grad: Tensor, group: ParamGroup<{ lr: number }>): Tensor {
+ *     return sub(p, mul(sign(grad), group.lr));
+ *   }
+ * }
+ * ```
  */
 export abstract class Optimizer<O extends BaseOptions> {
   readonly paramGroups: ParamGroup<O>[] = [];
