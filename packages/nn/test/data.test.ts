@@ -3,6 +3,7 @@ import type { Tensor } from '@kiln/eager';
 import { arange, manualSeed, memory, tensor } from '@kiln/eager';
 import { describe, expect, it } from 'vitest';
 import { batches, permutation, trainTestSplit } from '../src/index.js';
+import { settleGarbage } from './helpers/settle.js';
 
 /** x: rows [i, 10i] (float32); y: i (int32) — so a batch's x and y rows can be matched. */
 function rows(n: number): [Tensor, Tensor] {
@@ -47,8 +48,9 @@ describe('batches', () => {
     expect(e2).not.toEqual(e1);
   });
 
-  it('disposes each batch when the loop moves on or breaks, unless dispose: false', () => {
+  it('disposes each batch when the loop moves on or breaks, unless dispose: false', async () => {
     const [x, y] = rows(10);
+    await settleGarbage();
     const before = memory().numTensors;
     const seen: Tensor[] = [];
     for (const batch of batches([x, y], { batchSize: 3 })) {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { binaryCrossEntropyWithLogits, crossEntropy, l1Loss, mseLoss, nllLoss } from '../src/index.js';
 import type { EncodedTensor } from './helpers/golden_losses_optim.js';
 import { decode, expectClose, loadCases } from './helpers/golden_losses_optim.js';
+import { settleGarbage } from './helpers/settle.js';
 
 interface LossCase {
   loss: string;
@@ -50,7 +51,8 @@ describe('losses match PyTorch (forward and gradients)', () => {
     expect(cases.every((c) => Object.keys(c.grads).length > 0)).toBe(true);
   });
 
-  it('frees its intermediates: only the loss stays', () => {
+  it('frees its intermediates: only the loss stays', async () => {
+    await settleGarbage();
     const before = memory().numTensors;
     const loss = tidy(() => {
       const x = decode(loadCases<LossCase>('loss')[0].tensors.input);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { OptimizerStateDict } from '../src/index.js';
 import { Adam, AdamW, CosineAnnealingLR, LinearWarmup, Linear, RMSprop, SGD, SequentialLR, StepLR, clipGradNorm } from '../src/index.js';
 import { Parameter } from '../src/parameter.js';
+import { settleGarbage } from './helpers/settle.js';
 
 const param = (values: number[], dtype: 'float32' | 'float64' = 'float64') => new Parameter(tensor(values, dtype));
 
@@ -99,7 +100,7 @@ describe('optimizer behaviour', () => {
     ['Adam', (p: Parameter[]) => new Adam(p, { lr: 0.05, amsgrad: true })],
     ['AdamW', (p: Parameter[]) => new AdamW(p, { lr: 0.05 })],
     ['RMSprop', (p: Parameter[]) => new RMSprop(p, { lr: 0.01, centered: true, momentum: 0.5 })],
-  ] as [string, (p: Parameter[]) => SGD | Adam | AdamW | RMSprop][])('%s: loadStateDict resumes exactly, and steps leak nothing', (_, make) => {
+  ] as [string, (p: Parameter[]) => SGD | Adam | AdamW | RMSprop][])('%s: loadStateDict resumes exactly, and steps leak nothing', async (_, make) => {
     const a = [param([1, -2]), param([0.5])];
     const optA = make(a);
     train(optA, a, 3);
@@ -107,6 +108,7 @@ describe('optimizer behaviour', () => {
     const b = a.map((p) => new Parameter(tidy(() => p.add(0))));
     const optB = make(b);
     optB.loadStateDict(saved as never);
+    await settleGarbage();
     const before = memory().numTensors;
     train(optA, a, 4);
     train(optB, b, 4);
@@ -231,10 +233,15 @@ describe('clipGradNorm', () => {
   });
 });
 
-it('the zero-grad idiom inside tidy leaves only grads and state', () => {
+it('optimizers make their state up front; the step idiom then adds only the gradients', async () => {
   const p = [new Parameter(zeros([3])), new Parameter(zeros([2]))];
-  const opt = new Adam(p);
+  await settleGarbage();
   const before = memory().numTensors;
+  const opt = new Adam(p, { amsgrad: true });
+  expect(memory().numTensors).toBe(before + 2 * 4 /* step, expAvg, expAvgSq, maxExpAvgSq */);
+  expect(Object.keys(opt.stateDict().state[1])).toEqual(['step', 'expAvg', 'expAvgSq', 'maxExpAvgSq']);
   train(opt, p, 5);
-  expect(memory().numTensors).toBe(before + 2 /* grads */ + 2 * 3 /* step, expAvg, expAvgSq */);
+  expect(memory().numTensors).toBe(before + 2 * 4 + 2 /* grads */);
+  opt.dispose();
+  expect(memory().numTensors).toBe(before + 2);
 });

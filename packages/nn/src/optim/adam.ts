@@ -31,6 +31,13 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     checkBetas(this.name, where, o.betas);
   }
 
+  protected override initState(p: Parameter, g: ParamGroup<AdamOptions>, state: ParamState): void {
+    this.zeroStep(state);
+    this.zerosState(state, 'expAvg', p);
+    this.zerosState(state, 'expAvgSq', p);
+    if (g.amsgrad) this.zerosState(state, 'maxExpAvgSq', p);
+  }
+
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<AdamOptions>, state: ParamState): Tensor {
     const [beta1, beta2] = g.betas;
     const step = this.countStep(state);
@@ -74,6 +81,7 @@ export class Adam extends AdamBase {
 
   constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
     super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options);
+    this.createState();
   }
 }
 
@@ -91,5 +99,6 @@ export class AdamW extends AdamBase {
 
   constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
     super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options);
+    this.createState();
   }
 }

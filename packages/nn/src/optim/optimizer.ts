@@ -130,6 +130,28 @@ export abstract class Optimizer<O extends BaseOptions> {
   /** Names of the state entries this optimizer keeps, for loadStateDict's checks. */
   protected abstract readonly stateKeys: readonly string[];
 
+  /**
+   * Creates a parameter's state tensors before the first step (zeros, a zero step count), so
+   * that a step traced by `compile()` only updates tensors made outside it. Entries that
+   * cannot start as zeros (SGD's momentum buffer with dampening) are made by the first step.
+   */
+  protected initState(_param: Parameter, _group: ParamGroup<O>, _state: ParamState): void {}
+
+  /** Runs `initState` for every parameter; subclasses call it at the end of their constructor. */
+  protected createState(): void {
+    tidy(() =>
+      noGrad(() => {
+        for (const group of this.paramGroups) {
+          for (const p of group.params) {
+            let state = this.state.get(p);
+            if (!state) this.state.set(p, (state = {}));
+            this.initState(p, group, state);
+          }
+        }
+      }),
+    );
+  }
+
   /** Computes the new value of `param` from `grad`; may update `state` (use {@link setState}). */
   protected abstract update(param: Parameter, grad: Tensor, group: ParamGroup<O>, state: ParamState): Tensor;
 
@@ -173,6 +195,11 @@ export abstract class Optimizer<O extends BaseOptions> {
     const old = state.step;
     const next = old instanceof TensorClass ? add(old, 1) : tensor((old ?? 0) + 1, 'float64');
     return this.setState(state, 'step', next);
+  }
+
+  /** Creates the zero step count (see {@link initState}). */
+  protected zeroStep(state: ParamState): void {
+    if (state.step === undefined) this.setState(state, 'step', tensor(0, 'float64'));
   }
 
   /** A state entry, created as zeros of the parameter's shape the first time. */

@@ -37,10 +37,18 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
     super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options);
+    this.createState();
   }
 
   protected check(o: Readonly<RMSpropOptions>, where: string): void {
     checkNonNegative(this.name, where, o, ['alpha', 'eps', 'weightDecay', 'momentum']);
+  }
+
+  protected override initState(p: Parameter, g: ParamGroup<RMSpropOptions>, state: ParamState): void {
+    this.zeroStep(state);
+    this.zerosState(state, 'squareAvg', p);
+    if (g.centered) this.zerosState(state, 'gradAvg', p);
+    if (g.momentum > 0) this.zerosState(state, 'momentumBuffer', p);
   }
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<RMSpropOptions>, state: ParamState): Tensor {

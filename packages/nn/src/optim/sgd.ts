@@ -40,6 +40,7 @@ export class SGD extends Optimizer<SGDOptions> {
       throw new ArgumentError(`SGD: options.lr is required (a number ≥ 0), got ${JSON.stringify(options?.lr)}`);
     }
     super('SGD', params, { lr: options.lr, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options);
+    this.createState();
   }
 
   protected check(o: Readonly<SGDOptions>, where: string): void {
@@ -48,6 +49,11 @@ export class SGD extends Optimizer<SGDOptions> {
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new ArgumentError(`SGD: nesterov momentum needs momentum > 0 and dampening 0, got momentum ${o.momentum} and dampening ${o.dampening} in ${where}`);
     }
+  }
+
+  /** With dampening 0 a zero buffer gives PyTorch's first step (buffer = gradient) exactly. */
+  protected override initState(p: Parameter, g: ParamGroup<SGDOptions>, state: ParamState): void {
+    if (g.momentum !== 0 && g.dampening === 0) this.zerosState(state, 'momentumBuffer', p);
   }
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<SGDOptions>, state: ParamState): Tensor {
