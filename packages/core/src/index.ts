@@ -25,5 +25,7 @@ export type * from './ops/slicing.js';
 export type * from './ops/indexing.js';
 export type * from './ops/nn.js';
 export type * from './ops/conv.js';
+export type * from './ops/conv_grad.js';
+export type * from './ops/pool_grad.js';
 export type * from './ops/creation.js';
 export type * from './ops/random.js';

@@ -7,6 +7,10 @@ import { Trace } from './trace.js';
 import type { Spec } from './tree.js';
 import { describeChanges, flatten, specKey, unflatten } from './tree.js';
 
+// The packages build without DOM or Node typings; every JavaScript host has console.warn.
+declare const console: { warn(message: string): void };
+const warn = (message: string) => console.warn(message);
+
 export interface CompileOptions {
   /** Most distinct signatures kept (least recently used are dropped). Default 16. */
   maxCacheEntries?: number;
@@ -90,7 +94,7 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
         options.onRetrace?.(message);
         if (stats.traces + 1 >= warnAfter && !warned) {
           warned = true;
-          console.warn(`${message}. It has been traced ${stats.traces + 1} times: each new signature traces again. Keep shapes and non-tensor arguments stable.`);
+          warn(`${message}. It has been traced ${stats.traces + 1} times: each new signature traces again. Keep shapes and non-tensor arguments stable.`);
         }
       }
       entry = traceEntry(fn, args, spec, tensors.length);
