@@ -175,6 +175,12 @@ export class Tensor implements Disposable {
 
   /** A tensor with the same data (shared, not copied) cut from the autograd graph: it never requires grad. */
   detach(): Tensor {
+    if (!this.disposed && !this.isConcrete && this.payload) {
+      // A traced value: the same graph value, without the tape node.
+      const t = new Tensor(this.shape, this.dtype, undefined);
+      t.payload = this.payload;
+      return t;
+    }
     return new Tensor(this.shape, this.dtype, this.bufferFor('detach').retain());
   }
 
