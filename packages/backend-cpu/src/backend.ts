@@ -1,5 +1,5 @@
 import type { Attrs, Backend, KernelInput, OpDef, TensorType, TypedArray } from '@kiln/core';
-import { KernelRegistry, sizeOf } from '@kiln/core';
+import { dtypeOfTypedArray, KernelError, KernelRegistry, sizeOf } from '@kiln/core';
 import type { CpuKernel } from './cpu_tensor.js';
 import { registerBinaryKernels } from './kernels/binary.js';
 import { registerCreationKernels } from './kernels/creation.js';
@@ -50,16 +50,28 @@ export class CpuBackend implements Backend<TypedArray> {
     return this.kernels.has(op);
   }
 
-  run(op: OpDef, inputs: readonly KernelInput<TypedArray>[], attrs: Attrs, outputs: readonly TensorType[]): TypedArray[] {
+  /** Writes into the arrays offered in `out` (see Backend.run): in place where the kernel supports it, else by a copy. */
+  run(op: OpDef, inputs: readonly KernelInput<TypedArray>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[]): TypedArray[] {
     const kernel = this.kernels.get(op.name);
-    const results = kernel(inputs.map((x) => ({ data: x.storage, shape: x.type.shape, dtype: x.type.dtype })), attrs, outputs);
-    results.forEach((r, i) => {
+    out?.forEach((o, i) => {
+      if (o && (dtypeOfTypedArray(o) !== outputs[i].dtype || o.length !== sizeOf(outputs[i].shape))) {
+        throw new KernelError(`cpu: the storage offered for output ${i} of '${op.name}' is not a ${outputs[i].dtype} array of ${sizeOf(outputs[i].shape)} elements`);
+      }
+    });
+    const results = kernel(inputs.map((x) => ({ data: x.storage, shape: x.type.shape, dtype: x.type.dtype })), attrs, outputs, out);
+    return results.map((r, i) => {
       if (r.length !== sizeOf(outputs[i].shape)) {
         throw new Error(`cpu kernel '${op.name}' returned ${r.length} elements for output ${i}, expected ${sizeOf(outputs[i].shape)} (a kernel bug)`);
       }
+      const offered = out?.[i];
+      if (r === offered) return r;
+      if (offered) {
+        offered.set(r);
+        return offered;
+      }
       this.bytes += r.byteLength;
+      return r;
     });
-    return results;
   }
 }
 

@@ -10,5 +10,8 @@ export interface CpuTensor {
 /**
  * A CPU kernel: reads inputs, returns one new typed array per output (never mutates inputs).
  * `outputs` are the types the op's rules inferred, so kernels need not recompute shapes.
+ * `out` optionally offers an array (of the output's dtype and size, aliasing no input, holding
+ * garbage) per output: a kernel may write every element into it and return it instead of a new
+ * one (`output(dtype, shape, out?.[i])`); kernels that ignore it have their result copied in.
  */
-export type CpuKernel<A extends Attrs = any> = (inputs: readonly CpuTensor[], attrs: A, outputs: readonly TensorType[]) => TypedArray[];
+export type CpuKernel<A extends Attrs = any> = (inputs: readonly CpuTensor[], attrs: A, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[]) => TypedArray[];

@@ -25,8 +25,14 @@ export interface Backend<S = unknown> {
   /** Bytes currently held by live storage. */
   bytesInUse(): number;
   hasKernel(op: string): boolean;
-  /** Runs op's kernel: inputs already have the dtypes the op's rules require; outputs are inferred types. */
-  run(op: OpDef, inputs: readonly KernelInput<S>[], attrs: Attrs, outputs: readonly TensorType[]): S[];
+  /**
+   * Runs op's kernel: inputs already have the dtypes the op's rules require; outputs are inferred types.
+   * `out`, when given, offers for some outputs a storage to write the result into (the runtime's
+   * memory plan reuses dead buffers this way): it has that output's dtype and size, belongs to
+   * the caller, aliases no input, and holds garbage. The backend returns that same storage object
+   * for the output, or ignores the offer and returns new storage (the caller then frees the offer).
+   */
+  run(op: OpDef, inputs: readonly KernelInput<S>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (S | undefined)[]): S[];
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Backend, Graph, Node, Value } from '@kiln/core';
 import { getOp, KilnError } from '@kiln/core';
+import type { MemoryPlan } from './memory_plan.js';
+import { planMemory } from './memory_plan.js';
 import { printNode } from './print_node.js';
 
 /** An error raised while running a graph, naming the node (and the user's source line when recorded). */
@@ -13,49 +15,88 @@ export class GraphExecutionError extends KilnError {
   }
 }
 
+/** How `executeGraph` manages memory. */
+export interface ExecuteOptions {
+  /**
+   * Buffer reuse by liveness: `true` (default) plans once per graph (cached) and writes each
+   * value into the buffer of one that died earlier when the plan says so; a `MemoryPlan` made
+   * by `planMemory(graph)` is used as given; `false` makes every value new storage.
+   */
+  readonly memoryPlan?: MemoryPlan | boolean;
+}
+
+const plans = new WeakMap<Graph, MemoryPlan>();
+
+/** The memory plan `executeGraph` uses for `graph` by default (made once, then cached). */
+export function memoryPlanFor(graph: Graph): MemoryPlan {
+  let plan = plans.get(graph);
+  if (!plan) plans.set(graph, (plan = planMemory(graph)));
+  return plan;
+}
+
 /**
  * Runs `graph` on `backend`, node by node, and returns the storage of each output. Inputs are
- * the storages of `graph.inputs`, in order, owned by the caller and never freed here. Every
- * intermediate value is freed right after its last use. An output that is a graph input (or
- * that appears twice) is returned as that same storage: check `ownsOutput` before freeing.
+ * the storages of `graph.inputs`, in order, owned by the caller and never freed or written here.
+ * Every intermediate value is released right after its last use: freed, or, when the memory
+ * plan gives its buffer to a later value, offered to the backend as that value's output
+ * storage. An output that is a graph input (or that appears twice) is returned as that same
+ * storage: check `ownsOutput` before freeing. If a node fails, everything made so far is freed.
  *
  * @example
  * ```ts
  * const [y] = executeGraph(graph, cpu, [xStorage]);
  * ```
  */
-export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: readonly S[]): S[] {
+export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: readonly S[], options: ExecuteOptions = {}): S[] {
   if (inputs.length !== graph.inputs.length) {
     throw new KilnError(`executeGraph: the graph takes ${graph.inputs.length} inputs, got ${inputs.length}`);
   }
+  const setting = options.memoryPlan ?? true;
+  const plan = setting === true ? memoryPlanFor(graph) : setting === false ? undefined : setting;
   const env = new Map<Value, S>();
   graph.inputs.forEach((v, i) => env.set(v, inputs[i]));
   const lastUse = lastUses(graph);
   const keep = new Set<Value>([...graph.inputs, ...graph.outputs]);
+  /** Storage of dead values, by the value the plan writes into it next. */
+  const pool = new Map<Value, S>();
+  const release = (v: Value) => {
+    const storage = env.get(v)!;
+    env.delete(v);
+    const next = plan?.nextOccupant.get(v);
+    if (next) pool.set(next, storage);
+    else backend.dispose(storage);
+  };
   graph.nodes.forEach((node, n) => {
+    const offered = plan ? node.outputs.map((v) => pool.get(v)) : [];
     let outputs: S[];
     try {
-      outputs = backend.run(getOp(node.op), node.inputs.map((v) => ({ storage: env.get(v)!, type: v.type })), node.attrs, node.outputs.map((v) => v.type));
+      const args = node.inputs.map((v) => ({ storage: env.get(v)!, type: v.type }));
+      const types = node.outputs.map((v) => v.type);
+      outputs = offered.some((s) => s !== undefined) ? backend.run(getOp(node.op), args, node.attrs, types, offered) : backend.run(getOp(node.op), args, node.attrs, types);
     } catch (e) {
+      for (const [v, s] of env) if (!graph.inputs.includes(v)) backend.dispose(s);
+      for (const s of pool.values()) backend.dispose(s);
       const where = node.loc ? ` (recorded at ${node.loc.file}:${node.loc.line})` : '';
       const why = e instanceof Error ? e.message : String(e);
       throw new GraphExecutionError(`while executing node ${n}: ${printNode(node)}${where}: ${why}`, node, e);
     }
-    node.outputs.forEach((v, i) => env.set(v, outputs[i]));
+    node.outputs.forEach((v, i) => {
+      const o = offered[i];
+      if (o !== undefined) {
+        pool.delete(v);
+        if (outputs[i] !== o) backend.dispose(o); // the backend made new storage instead
+      }
+      env.set(v, outputs[i]);
+    });
     for (const v of node.inputs) {
-      if (lastUse.get(v) === n && !keep.has(v) && env.has(v)) {
-        backend.dispose(env.get(v)!);
-        env.delete(v);
-      }
+      if (lastUse.get(v) === n && !keep.has(v) && env.has(v)) release(v);
     }
-    // Outputs nobody reads (dead results of multi-output ops) are freed at once.
+    // Outputs nobody reads (dead results of multi-output ops) are released at once.
     node.outputs.forEach((v) => {
-      if (!lastUse.has(v) && !keep.has(v)) {
-        backend.dispose(env.get(v)!);
-        env.delete(v);
-      }
+      if (!lastUse.has(v) && !keep.has(v)) release(v);
     });
   });
+  for (const s of pool.values()) backend.dispose(s); // only with a plan made for another graph
   return graph.outputs.map((v) => env.get(v)!);
 }
 

@@ -6,9 +6,9 @@ import { broadcastIndex, output } from './util.js';
 type Scalar2 = (a: number, b: number) => number;
 
 function zip(f: Scalar2, intF?: Scalar2): CpuKernel {
-  return ([a, b], _attrs, [out]) => {
+  return ([a, b], _attrs, [out], into) => {
     const fn = intF && a.dtype === 'int32' ? intF : f;
-    const dst = output(out.dtype, out.shape);
+    const dst = output(out.dtype, out.shape, into?.[0]);
     const ia = broadcastIndex(a.shape, out.shape);
     const ib = broadcastIndex(b.shape, out.shape);
     const x = a.data;
@@ -54,8 +54,8 @@ function intPow(a: number, b: number): number {
   return result;
 }
 
-const where: CpuKernel = ([c, a, b], _attrs, [out]) => {
-  const dst = output(out.dtype, out.shape);
+const where: CpuKernel = ([c, a, b], _attrs, [out], into) => {
+  const dst = output(out.dtype, out.shape, into?.[0]);
   const ic = broadcastIndex(c.shape, out.shape);
   const ia = broadcastIndex(a.shape, out.shape);
   const ib = broadcastIndex(b.shape, out.shape);

@@ -8,7 +8,7 @@ import { broadcastIndex, output } from './util.js';
  * the inner loop walks contiguous rows of b and of the accumulator.
  * Floats accumulate in float64 rows; int32 wraps like PyTorch's integer matmul (Math.imul).
  */
-export const matmul: CpuKernel = ([a, b], _attrs, [out]) => {
+export const matmul: CpuKernel = ([a, b], _attrs, [out], into) => {
   const m = a.shape[a.shape.length - 2];
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
@@ -17,7 +17,8 @@ export const matmul: CpuKernel = ([a, b], _attrs, [out]) => {
   // Which matrix of a and of b each output matrix reads (null: the same index).
   const batchA = broadcastIndex(a.shape.slice(0, -2), batchShape);
   const batchB = broadcastIndex(b.shape.slice(0, -2), batchShape);
-  const dst = output(out.dtype, out.shape);
+  const dst = output(out.dtype, out.shape, into?.[0]);
+  if (into?.[0] && out.dtype === 'int32') dst.fill(0); // the int32 product accumulates into dst
   const product = out.dtype === 'int32' ? matmulInt32 : matmulFloat(n);
   for (let t = 0; t < batches; t++) {
     const aOffset = (batchA ? batchA[t] : t) * m * k;

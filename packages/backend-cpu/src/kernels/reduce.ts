@@ -23,14 +23,14 @@ function reduceIndex(shape: Shape, axes: readonly number[]): Int32Array | null {
  * themselves (`intStep`), since float64 holds int32 sums and products only up to 2^53.
  */
 function fold(init: number, step: (acc: number, v: number) => number, intStep = step): CpuKernel<ReduceAttrs> {
-  return ([x], { axes }, [out]) => {
+  return ([x], { axes }, [out], into) => {
     const f = x.dtype === 'int32' ? intStep : step;
     const acc = new Float64Array(sizeOf(out.shape)).fill(init);
     const index = reduceIndex(x.shape, axes);
     const src = x.data;
     if (index) for (let i = 0; i < src.length; i++) acc[index[i]] = f(acc[index[i]], src[i]);
     else for (let i = 0; i < src.length; i++) acc[i] = f(acc[i], src[i]);
-    const dst = output(out.dtype, out.shape);
+    const dst = output(out.dtype, out.shape, into?.[0]);
     dst.set(acc);
     return [dst];
   };

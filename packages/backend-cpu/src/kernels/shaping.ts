@@ -6,20 +6,24 @@ import { registerSlicingKernels } from './slicing.js';
 import { stridedOffsets } from './strided.js';
 import { broadcastIndex, output } from './util.js';
 
-const reshape: CpuKernel = ([x]) => [x.data.slice()];
+const reshape: CpuKernel = ([x], _attrs, _out, into) => {
+  if (!into?.[0]) return [x.data.slice()];
+  into[0].set(x.data);
+  return [into[0]];
+};
 
-const permute: CpuKernel<{ axes: readonly number[] }> = ([x], { axes }, [out]) => {
+const permute: CpuKernel<{ axes: readonly number[] }> = ([x], { axes }, [out], into) => {
   const inStrides = stridesOf(x.shape);
   const from = stridedOffsets(out.shape, axes.map((a) => inStrides[a]));
-  const dst = output(out.dtype, out.shape);
+  const dst = output(out.dtype, out.shape, into?.[0]);
   for (let i = 0; i < dst.length; i++) dst[i] = x.data[from[i]];
   return [dst];
 };
 
-const broadcastTo: CpuKernel<{ shape: readonly number[] }> = ([x], _attrs, [out]) => {
+const broadcastTo: CpuKernel<{ shape: readonly number[] }> = ([x], _attrs, [out], into) => {
   const index = broadcastIndex(x.shape, out.shape);
   if (!index) return [x.data.slice()];
-  const dst = output(out.dtype, out.shape);
+  const dst = output(out.dtype, out.shape, into?.[0]);
   for (let i = 0; i < dst.length; i++) dst[i] = x.data[index[i]];
   return [dst];
 };

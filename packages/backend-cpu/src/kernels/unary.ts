@@ -4,9 +4,9 @@ import { erf, roundHalfEven } from './math.js';
 import { output } from './util.js';
 
 function map(f: (x: number) => number): CpuKernel {
-  return ([x], _attrs, [out]) => {
+  return ([x], _attrs, [out], into) => {
     const src = x.data;
-    const dst = output(out.dtype, out.shape);
+    const dst = output(out.dtype, out.shape, into?.[0]);
     for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
     return [dst];
   };
@@ -37,8 +37,8 @@ const UNARY: Record<string, (x: number) => number> = {
 };
 
 // cast: typed-array stores do the conversion (float → int32 truncates toward zero); bool is x != 0.
-const cast: CpuKernel = ([x], _attrs, [out]) => {
-  const dst = output(out.dtype, out.shape);
+const cast: CpuKernel = ([x], _attrs, [out], into) => {
+  const dst = output(out.dtype, out.shape, into?.[0]);
   if (out.dtype === 'bool') for (let i = 0; i < x.data.length; i++) dst[i] = x.data[i] !== 0 ? 1 : 0;
   else if (out.dtype === 'int32') for (let i = 0; i < x.data.length; i++) dst[i] = truncToInt32(x.data[i]);
   else dst.set(x.data);

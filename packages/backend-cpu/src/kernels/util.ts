@@ -19,7 +19,7 @@ export function broadcastIndex(inShape: Shape, outShape: Shape): Int32Array | nu
   return stridedOffsets(outShape, strides);
 }
 
-/** Allocates the output array for a kernel. */
-export function output(dtype: DType, shape: Shape): TypedArray {
-  return allocTypedArray(dtype, sizeOf(shape));
+/** The output array for a kernel: `into` when the caller offered one (see CpuKernel), else a new one. */
+export function output(dtype: DType, shape: Shape, into?: TypedArray): TypedArray {
+  return into ?? allocTypedArray(dtype, sizeOf(shape));
 }

@@ -1,0 +1,137 @@
+import type { DType, Graph, Value } from '@kiln/core';
+import { itemSize, sizeOf } from '@kiln/core';
+
+/**
+ * Which buffer holds each value a graph computes, so that a value can be written into the
+ * buffer of one that died before it (see `planMemory`), and the bytes this needs.
+ */
+export interface MemoryPlan {
+  /** Buffer of each node output (graph inputs belong to the caller and have none). */
+  readonly bufferOf: ReadonlyMap<Value, number>;
+  /** The value written into a value's buffer after it dies, if any: keep the storage for it. */
+  readonly nextOccupant: ReadonlyMap<Value, Value>;
+  /** Byte size of each buffer. */
+  readonly bufferBytes: readonly number[];
+  /** Node outputs that reuse a dead value's buffer. */
+  readonly reused: number;
+  /** Every node output in a buffer of its own, none ever freed: the sum of their bytes. */
+  readonly naiveBytes: number;
+  /** The most bytes live at once when each value is freed after its last use (the lower bound). */
+  readonly liveBytes: number;
+  /** The most bytes the plan holds at once: live values plus freed buffers kept for a later value. */
+  readonly plannedPeakBytes: number;
+}
+
+/** Bytes of a tensor type. */
+export function bytesOf(type: { readonly dtype: DType; readonly shape: readonly number[] }): number {
+  return itemSize(type.dtype) * sizeOf(type.shape);
+}
+
+/**
+ * Plans buffers for `graph` by liveness: a value lives from the node that computes it to the
+ * last node that reads it (graph outputs to the end). Nodes are walked in order; each output
+ * takes the buffer of a value that died at an earlier node and had the same dtype and byte
+ * size (the most recently freed), else a new buffer. A buffer freed at node n is offered from
+ * node n + 1 on, so a kernel never writes over an input it is reading. Same dtype, not just
+ * the same byte size: a storage object keeps its dtype (a typed array on CPU).
+ *
+ * @example
+ * ```ts
+ * const plan = planMemory(graph);
+ * plan.plannedPeakBytes; // vs plan.naiveBytes
+ * executeGraph(graph, backend, inputs, { plan });
+ * ```
+ */
+export function planMemory(graph: Graph): MemoryPlan {
+  const lastUse = new Map<Value, number>();
+  graph.nodes.forEach((node, n) => node.inputs.forEach((v) => lastUse.set(v, n)));
+  const end = graph.nodes.length;
+  for (const v of graph.outputs) lastUse.set(v, end);
+
+  const bufferOf = new Map<Value, number>();
+  const nextOccupant = new Map<Value, Value>();
+  const bufferBytes: number[] = [];
+  const occupant: Value[] = [];
+  const free = new Map<string, number[]>();
+  const dying: Value[][] = Array.from({ length: end + 1 }, () => []);
+  let reused = 0;
+  let naiveBytes = 0;
+  let live = 0;
+  let liveBytes = 0;
+
+  graph.nodes.forEach((node, n) => {
+    for (const v of node.outputs) {
+      const bytes = bytesOf(v.type);
+      const key = `${v.type.dtype}:${bytes}`;
+      naiveBytes += bytes;
+      live += bytes;
+      const b = free.get(key)?.pop();
+      if (b === undefined) {
+        bufferOf.set(v, bufferBytes.length);
+        occupant.push(v);
+        bufferBytes.push(bytes);
+      } else {
+        nextOccupant.set(occupant[b], v);
+        occupant[b] = v;
+        bufferOf.set(v, b);
+        reused++;
+      }
+      // A value nobody reads (a dead output of a multi-output node) dies where it is made.
+      dying[lastUse.get(v) ?? n].push(v);
+    }
+    liveBytes = Math.max(liveBytes, live);
+    for (const v of dying[n]) {
+      const b = bufferOf.get(v)!;
+      live -= bufferBytes[b];
+      const key = `${v.type.dtype}:${bufferBytes[b]}`;
+      if (!free.has(key)) free.set(key, []);
+      free.get(key)!.push(b);
+    }
+  });
+  // A buffer is held from its first value's node to its last value's death.
+  const plannedPeakBytes = heldPeak(graph, bufferOf, nextOccupant, bufferBytes, lastUse);
+  return { bufferOf, nextOccupant, bufferBytes, reused, naiveBytes, liveBytes, plannedPeakBytes };
+}
+
+function heldPeak(graph: Graph, bufferOf: ReadonlyMap<Value, number>, next: ReadonlyMap<Value, Value>, bytes: readonly number[], lastUse: ReadonlyMap<Value, number>): number {
+  const end = graph.nodes.length;
+  const delta = new Array<number>(end + 2).fill(0);
+  const firstOf = new Map<number, number>();
+  graph.nodes.forEach((node, n) => {
+    for (const v of node.outputs) {
+      const b = bufferOf.get(v)!;
+      if (!firstOf.has(b)) firstOf.set(b, n);
+      if (!next.has(v)) {
+        // The buffer's last value: held from the buffer's first node through this value's death.
+        delta[firstOf.get(b)!] += bytes[b];
+        delta[(lastUse.get(v) ?? n) + 1] -= bytes[b];
+      }
+    }
+  });
+  let held = 0;
+  let peak = 0;
+  for (let n = 0; n <= end; n++) {
+    held += delta[n];
+    peak = Math.max(peak, held);
+  }
+  return peak;
+}
+
+/**
+ * The plan's figures as one line.
+ *
+ * @example
+ * ```text
+ * memory plan: 24 buffers for 96 values (72 reuse a dead buffer); peak 1.9 MB planned, 1.8 MB live at most, 6.1 MB without reuse
+ * ```
+ */
+export function formatMemoryPlan(plan: MemoryPlan): string {
+  return `memory plan: ${plan.bufferBytes.length} buffers for ${plan.bufferOf.size} values (${plan.reused} reuse a dead buffer); ` +
+    `peak ${formatBytes(plan.plannedPeakBytes)} planned, ${formatBytes(plan.liveBytes)} live at most, ${formatBytes(plan.naiveBytes)} without reuse`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
