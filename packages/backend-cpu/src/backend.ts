@@ -1,5 +1,6 @@
-import type { Attrs, Backend, KernelInput, OpDef, TensorType, TypedArray } from '@kiln/core';
+import type { Attrs, Backend, Graph, KernelInput, OpDef, TensorType, TypedArray } from '@kiln/core';
 import { dtypeOfTypedArray, KernelError, KernelRegistry, sizeOf } from '@kiln/core';
+import { registerFusedKernels } from './codegen/kernels.js';
 import type { CpuKernel } from './cpu_tensor.js';
 import { registerBinaryKernels } from './kernels/binary.js';
 import { registerCreationKernels } from './kernels/creation.js';
@@ -51,14 +52,14 @@ export class CpuBackend implements Backend<TypedArray> {
   }
 
   /** Writes into the arrays offered in `out` (see Backend.run): in place where the kernel supports it, else by a copy. */
-  run(op: OpDef, inputs: readonly KernelInput<TypedArray>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[]): TypedArray[] {
+  run(op: OpDef, inputs: readonly KernelInput<TypedArray>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[], subgraphs?: readonly Graph[]): TypedArray[] {
     const kernel = this.kernels.get(op.name);
     out?.forEach((o, i) => {
       if (o && (dtypeOfTypedArray(o) !== outputs[i].dtype || o.length !== sizeOf(outputs[i].shape))) {
         throw new KernelError(`cpu: the storage offered for output ${i} of '${op.name}' is not a ${outputs[i].dtype} array of ${sizeOf(outputs[i].shape)} elements`);
       }
     });
-    const results = kernel(inputs.map((x) => ({ data: x.storage, shape: x.type.shape, dtype: x.type.dtype })), attrs, outputs, out);
+    const results = kernel(inputs.map((x) => ({ data: x.storage, shape: x.type.shape, dtype: x.type.dtype })), attrs, outputs, out, subgraphs);
     return results.map((r, i) => {
       if (r.length !== sizeOf(outputs[i].shape)) {
         throw new Error(`cpu kernel '${op.name}' returned ${r.length} elements for output ${i}, expected ${sizeOf(outputs[i].shape)} (a kernel bug)`);
@@ -84,6 +85,7 @@ export function createCpuKernels(): KernelRegistry<CpuKernel> {
   registerShapingKernels(registry);
   registerNNKernels(registry);
   registerCreationKernels(registry);
+  registerFusedKernels(registry);
   return registry;
 }
 

@@ -1,4 +1,4 @@
-import type { Attrs, DType, Shape, TensorType, TypedArray } from '@kiln/core';
+import type { Attrs, DType, Graph, Shape, TensorType, TypedArray } from '@kiln/core';
 
 /** A tensor as CPU kernels see it: contiguous row-major data with its type. */
 export interface CpuTensor {
@@ -14,4 +14,8 @@ export interface CpuTensor {
  * garbage) per output: a kernel may write every element into it and return it instead of a new
  * one (`output(dtype, shape, out?.[i])`); kernels that ignore it have their result copied in.
  */
-export type CpuKernel<A extends Attrs = any> = (inputs: readonly CpuTensor[], attrs: A, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[]) => TypedArray[];
+export type CpuKernel<A extends Attrs = any> = (
+  inputs: readonly CpuTensor[], attrs: A, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[],
+  /** The node's bodies, for ops that carry them (fused kernels). */
+  subgraphs?: readonly Graph[],
+) => TypedArray[];

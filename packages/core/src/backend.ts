@@ -1,5 +1,6 @@
 import type { TypedArray } from './dtype.js';
 import { KernelError } from './errors.js';
+import type { Graph } from './ir/graph.js';
 import type { Attrs, OpDef, TensorType } from './ops/op.js';
 import { getOp } from './ops/table.js';
 
@@ -31,8 +32,9 @@ export interface Backend<S = unknown> {
    * memory plan reuses dead buffers this way): it has that output's dtype and size, belongs to
    * the caller, aliases no input, and holds garbage. The backend returns that same storage object
    * for the output, or ignores the offer and returns new storage (the caller then frees the offer).
+   * `subgraphs` are the node's bodies, for ops that carry them (fused kernels run their body).
    */
-  run(op: OpDef, inputs: readonly KernelInput<S>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (S | undefined)[]): S[];
+  run(op: OpDef, inputs: readonly KernelInput<S>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (S | undefined)[], subgraphs?: readonly Graph[]): S[];
 }
 
 /**

@@ -72,7 +72,7 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
     try {
       const args = node.inputs.map((v) => ({ storage: env.get(v)!, type: v.type }));
       const types = node.outputs.map((v) => v.type);
-      outputs = offered.some((s) => s !== undefined) ? backend.run(getOp(node.op), args, node.attrs, types, offered) : backend.run(getOp(node.op), args, node.attrs, types);
+      outputs = offered.some((s) => s !== undefined) ? backend.run(getOp(node.op), args, node.attrs, types, offered, node.subgraphs) : backend.run(getOp(node.op), args, node.attrs, types, undefined, node.subgraphs);
     } catch (e) {
       for (const [v, s] of env) if (!graph.inputs.includes(v)) backend.dispose(s);
       for (const s of pool.values()) backend.dispose(s);

@@ -12,4 +12,5 @@ export { dce, DCE } from './passes/dce.js';
 export { cse, CSE } from './passes/cse.js';
 export { fold, FOLD_CONSTANTS } from './passes/fold.js';
 export { simplify, SIMPLIFY } from './passes/simplify.js';
+export { fuseElementwise, FUSE_ELEMENTWISE, fuseMatmulEpilogue, FUSE_MATMUL_EPILOGUE } from './fusion/index.js';
 export { ELEMENTWISE_OPS, uniformValue } from './passes/values.js';

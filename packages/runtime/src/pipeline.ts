@@ -1,5 +1,6 @@
 import type { Backend, Graph } from '@kiln/core';
 import { ArgumentError, KilnError, VerifyError, verifyGraph } from '@kiln/core';
+import { FUSE_ELEMENTWISE, FUSE_MATMUL_EPILOGUE } from './fusion/index.js';
 import { CSE } from './passes/cse.js';
 import { DCE } from './passes/dce.js';
 import { FOLD_CONSTANTS } from './passes/fold.js';
@@ -16,7 +17,7 @@ declare const performance: { now(): number };
  * go last, after the graph has shrunk. Memory planning is not a pass: it plans buffers for the
  * final graph at run time (`planMemory`).
  */
-export const PIPELINE: readonly Pass[] = Object.freeze([DCE, CSE, FOLD_CONSTANTS, SIMPLIFY, CSE, DCE]);
+export const PIPELINE: readonly Pass[] = Object.freeze([DCE, CSE, FOLD_CONSTANTS, SIMPLIFY, CSE, DCE, FUSE_ELEMENTWISE, FUSE_MATMUL_EPILOGUE]);
 
 export interface OptimizeOptions {
   /** The backend the graph will run on: constant folding evaluates nodes with it. Without one, only shape ops fold. */

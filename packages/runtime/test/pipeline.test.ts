@@ -24,9 +24,11 @@ describe('the pipeline', () => {
       3. fold-constants — evaluate nodes whose inputs are all constants (on the target backend; shape ops of full without one)
       4. simplify — exact algebraic rewrites (x*1, x/1, neg(neg x), reshape/permute/broadcastTo/cast chains, …)
       5. cse — merge nodes with the same op, attributes and inputs (never random ops)
-      6. dce — drop nodes whose outputs are never used (graph inputs and outputs are kept)"
+      6. dce — drop nodes whose outputs are never used (graph inputs and outputs are kept)
+      7. fuse-elementwise — fuse chains of elementwise ops, broadcasts and a trailing reduction into fusedElementwise nodes (one generated kernel each)
+      8. fuse-matmul-epilogue — fuse a matmul with the elementwise ops that read only its result (bias, activation) into a matmulEpilogue node"
     `);
-    expect(PIPELINE.map((p) => p.name)).toEqual(['dce', 'cse', 'fold-constants', 'simplify', 'cse', 'dce']);
+    expect(PIPELINE.map((p) => p.name)).toEqual(['dce', 'cse', 'fold-constants', 'simplify', 'cse', 'dce', 'fuse-elementwise', 'fuse-matmul-epilogue']);
     expect(Object.isFrozen(PIPELINE)).toBe(true);
     for (const p of PIPELINE) expect(p.name).toMatch(/^[a-z]+(-[a-z]+)*$/);
   });
@@ -56,14 +58,22 @@ describe('the pipeline', () => {
     const { graph, passes } = optimize(g, { backend: cpu, verify: true });
     expect(printGraph(graph)).toMatchInlineSnapshot(`
       "graph(%x: f32[2,3], %w: f32[3,2]) {
-        %0: f32[] = full {dtype="float32", shape=[], value=0.5}
-        %1: f32[2,2] = matmul %x %w
-        %2: f32[2,2] = mul %1 %0
-        %3: f32[2,2] = add %2 %2
-        %4: f32[] = full {dtype="float32", shape=[], value=0.1}
-        %5: f32[3,2] = mul %w %4
-        %6: f32[3,2] = sub %w %5
-        return %3, %6
+        %0: f32[2,2] = matmulEpilogue %x %w
+          body0(%arg0: f32[2,3], %arg1: f32[3,2]) {
+            %1: f32[2,2] = matmul %arg0 %arg1
+            %2: f32[] = full {dtype="float32", shape=[], value=0.5}
+            %3: f32[2,2] = mul %1 %2
+            %4: f32[2,2] = add %3 %3
+            return %4
+          }
+        %5: f32[3,2] = fusedElementwise %w
+          body0(%arg0: f32[3,2]) {
+            %6: f32[] = full {dtype="float32", shape=[], value=0.1}
+            %7: f32[3,2] = mul %arg0 %6
+            %8: f32[3,2] = sub %arg0 %7
+            return %8
+          }
+        return %0, %5
       }"
     `);
     expect(formatReport(passes)).toMatchInlineSnapshot(`
@@ -72,7 +82,9 @@ describe('the pipeline', () => {
       3. fold-constants: 13 → 13 nodes (folded mul → full)
       4. simplify: 13 → 11 nodes (permute(permute x) → permute x, identity permute → x, x * 1 → x)
       5. cse: unchanged
-      6. dce: 11 → 7 nodes (removed full ×3, removed permute)"
+      6. dce: 11 → 7 nodes (removed full ×3, removed permute)
+      7. fuse-elementwise: 7 → 3 nodes (fused elementwise kernel ×2, ops fused ×4)
+      8. fuse-matmul-epilogue: 3 → 2 nodes (matmul epilogue)"
     `);
     const inputs = [[1, -2, 3, 0.5, NaN, -0], [0.1, 0.2, -0.3, 0.4, 1e30, -1]];
     expect(sameBits(runGraph(graph, inputs), runGraph(g, inputs))).toBe(true);
@@ -82,14 +94,16 @@ describe('the pipeline', () => {
     const g = program();
     expect(optimize(g, { stopAfter: 0 }).graph).toBe(g);
     const third = optimize(g, { backend: cpu, stopAfter: 3, verify: true });
-    expect(third.passes.map((p) => p.ran)).toEqual([true, true, true, false, false, false]);
+    expect(third.passes.map((p) => p.ran)).toEqual([true, true, true, false, false, false, false, false]);
     expect(formatReport(third.passes)).toMatchInlineSnapshot(`
       "1. dce: 15 → 14 nodes (removed exp)
       2. cse: 14 → 13 nodes (merged mul)
       3. fold-constants: 13 → 13 nodes (folded mul → full)
       4. simplify: skipped
       5. cse: skipped
-      6. dce: skipped"
+      6. dce: skipped
+      7. fuse-elementwise: skipped
+      8. fuse-matmul-epilogue: skipped"
     `);
     const inputs = [[1, 2, 3, 4, 5, 6], [1, 0, 0, 1, 1, 1]];
     for (let n = 0; n <= PIPELINE.length; n++) {
@@ -104,9 +118,9 @@ describe('the pipeline', () => {
   });
 
   it('rejects a bad stopAfter or an unknown pass name', () => {
-    expect(() => optimize(program(), { stopAfter: 7 })).toThrowError(ArgumentError);
-    expect(() => optimize(program(), { stopAfter: 1.5 })).toThrowError('optimize: stopAfter must be an integer from 0 to 6 (the number of passes), got 1.5');
-    expect(() => optimize(program(), { skip: ['fuse'] })).toThrowError("optimize: skip names an unknown pass 'fuse'; the passes are dce, cse, fold-constants, simplify");
+    expect(() => optimize(program(), { stopAfter: 9 })).toThrowError(ArgumentError);
+    expect(() => optimize(program(), { stopAfter: 1.5 })).toThrowError('optimize: stopAfter must be an integer from 0 to 8 (the number of passes), got 1.5');
+    expect(() => optimize(program(), { skip: ['fuse'] })).toThrowError("optimize: skip names an unknown pass 'fuse'; the passes are dce, cse, fold-constants, simplify, fuse-elementwise, fuse-matmul-epilogue");
   });
 
   it('names the pass that broke the graph when verifying', () => {

@@ -41,7 +41,7 @@ const BINARY: Record<string, [Scalar2, Scalar2?]> = {
 };
 
 // Integer power with int32 wraparound (exponentiation by squaring with Math.imul), as PyTorch.
-function intPow(a: number, b: number): number {
+export function intPow(a: number, b: number): number {
   if (b < 0) return a === 1 ? 1 : a === -1 ? (b % 2 === 0 ? 1 : -1) : 0;
   let result = 1;
   let base = a | 0;

@@ -34,7 +34,7 @@ export class GraphBuilder implements Interpreter<Value> {
 
   /** Appends a node (types inferred and checked) and returns its outputs. */
   add(op: OpDef, inputs: readonly Value[], attrs: Attrs = {}, extra: { subgraphs?: readonly Graph[]; loc?: SourceLocation } = {}): Value[] {
-    const types = inferTypes(op, inputs.map((v) => v.type), attrs);
+    const types = inferTypes(op, inputs.map((v) => v.type), attrs, extra.subgraphs);
     const outputs = types.map((t) => new Value(t));
     this.nodes.push({ op: op.name, inputs: [...inputs], attrs, outputs, ...extra });
     return outputs;

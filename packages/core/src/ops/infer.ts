@@ -1,5 +1,6 @@
 import type { DType } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
 import { shapeToString } from '../shape.js';
 import type { Interpreter } from './interpreter.js';
 import type { Attrs, OpDef, TensorType } from './op.js';
@@ -21,7 +22,8 @@ function checkArity(op: OpDef, inputs: readonly TensorType[]): void {
 
 /**
  * The output types of `op` applied to inputs of the given types: checks arity and attrs, then
- * runs the shape and dtype rules (composites: expands over types). Throws the rules' typed errors.
+ * runs the shape and dtype rules (composites: expands over types; ops with bodies, such as fused
+ * kernels: their `bodyTypes` over `bodies`). Throws the rules' typed errors.
  *
  * @example
  * ```ts
@@ -29,10 +31,12 @@ function checkArity(op: OpDef, inputs: readonly TensorType[]): void {
  * // [{ dtype: 'float32', shape: [2, 3] }]
  * ```
  */
-export function inferTypes(op: OpDef, inputs: readonly TensorType[], attrs: Attrs): TensorType[] {
+export function inferTypes(op: OpDef, inputs: readonly TensorType[], attrs: Attrs, bodies?: readonly Graph[]): TensorType[] {
   checkArity(op, inputs);
   checkAttrs(op, attrs);
   if (op.kind === 'composite') return op.expand(typeOps, inputs, attrs, (t) => t);
+  // Ops with bodies (fused kernels) take their types from the bodies.
+  if (op.bodyTypes) return op.bodyTypes(inputs, attrs, bodies ?? []);
   const shapes = op.shape(inputs, attrs);
   const dtypes = op.dtype(inputs, attrs);
   return shapes.map((shape, i) => ({ shape, dtype: dtypes[i] }));

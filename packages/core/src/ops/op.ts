@@ -1,6 +1,7 @@
 import type { DType } from '../dtype.js';
 import { checkDType } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
 import type { Shape } from '../shape.js';
 import type { Ops } from './surface.js';
 
@@ -63,6 +64,11 @@ export interface PrimitiveDef<A extends Attrs = Attrs> extends OpDefBase<A> {
   readonly dtype: (inputs: readonly TensorType[], attrs: A) => DType[];
   /** False for ops with no gradient (comparisons, argmax, integer outputs). */
   readonly differentiable: boolean;
+  /**
+   * For ops whose nodes carry sub-graphs (fused kernels): the output types from the inputs,
+   * attrs and bodies, checking the bodies' rules. `shape`/`dtype` cannot see bodies.
+   */
+  readonly bodyTypes?: (inputs: readonly TensorType[], attrs: A, bodies: readonly Graph[]) => TensorType[];
 }
 
 /**

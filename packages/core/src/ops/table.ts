@@ -1,13 +1,14 @@
 import { UnknownOpError } from '../errors.js';
 import { binaryDefs } from './binary.js';
 import { creationDefs } from './creation.js';
+import { fusedDefs } from './fused.js';
 import { nnDefs } from './nn.js';
 import type { OpDef } from './op.js';
 import { reduceDefs } from './reduce.js';
 import { shapingDefs } from './shaping.js';
 import { unaryDefs } from './unary.js';
 
-const ALL: readonly OpDef[] = [...unaryDefs, ...binaryDefs, ...reduceDefs, ...shapingDefs, ...nnDefs, ...creationDefs];
+const ALL: readonly OpDef[] = [...unaryDefs, ...binaryDefs, ...reduceDefs, ...shapingDefs, ...nnDefs, ...creationDefs, ...fusedDefs];
 
 const TABLE: ReadonlyMap<string, OpDef> = (() => {
   const map = new Map<string, OpDef>();

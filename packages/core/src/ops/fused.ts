@@ -1,0 +1,131 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import type { Graph, Value } from '../ir/graph.js';
+import { formatType } from '../ir/printer.js';
+import type { Shape } from '../shape.js';
+import { broadcastShapes, shapesEqual, shapeToString } from '../shape.js';
+import type { OpDef, PrimitiveDef, TensorType } from './op.js';
+
+/**
+ * Fused ops: nodes made by the runtime's fusion passes, never by user code. Each carries its
+ * computation as a sub-graph in `node.subgraphs[0]` (the body), whose inputs stand for the
+ * node's inputs in order and whose outputs are the node's outputs. The body is a real graph of
+ * primitives, so a fused node means exactly "run the body": the verifier checks it like any
+ * graph, and the node's output types are the body's (`bodyTypes`). Fused nodes have no attrs
+ * (the graph serialises as before) and no gradient: fusion runs on final graphs.
+ */
+
+/** Elementwise primitives a fused body may hold (plus `broadcastTo` and scalar-or-filled `full`). */
+export const FUSIBLE_ELEMENTWISE_OPS: ReadonlySet<string> = new Set([
+  'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'reciprocal', 'sin', 'cos', 'tanh',
+  'sigmoid', 'relu', 'erf', 'floor', 'ceil', 'round', 'logicalNot', 'isNaN', 'cast',
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'mod', 'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  'logicalAnd', 'logicalOr', 'where', 'broadcastTo', 'full',
+]);
+
+/** Reductions a fused elementwise body may end in (their results are not read inside the body). */
+export const FUSIBLE_REDUCTIONS: ReadonlySet<string> = new Set(['sum', 'prod', 'max', 'min']);
+
+const BODY_DOC = 'its output types come from its body (node.subgraphs[0]); fused nodes are made by the fusion passes, not by the op surface';
+
+function noRule(name: string): () => never {
+  return () => {
+    throw new ArgumentError(`${name}: ${BODY_DOC}`);
+  };
+}
+
+/** Checks the body's count, inputs and outputs against the node's inputs; returns the body. */
+function bodyOf(op: string, inputs: readonly TensorType[], bodies: readonly Graph[]): Graph {
+  if (bodies.length !== 1) throw new ArgumentError(`${op}: needs exactly one body sub-graph, got ${bodies.length}`);
+  const body = bodies[0];
+  if (body.inputs.length !== inputs.length) {
+    throw new ArgumentError(`${op}: the node has ${inputs.length} inputs but its body takes ${body.inputs.length}`);
+  }
+  body.inputs.forEach((v, i) => {
+    const t = inputs[i];
+    if (v.type.dtype !== t.dtype || !shapesEqual(v.type.shape, t.shape)) {
+      throw new ArgumentError(`${op}: input ${i} is ${formatType(t)} but body input ${i} is ${formatType(v.type)}`);
+    }
+  });
+  if (body.outputs.length === 0) throw new ArgumentError(`${op}: the body returns nothing`);
+  const inputSet = new Set(body.inputs);
+  body.outputs.forEach((v, i) => {
+    if (inputSet.has(v)) throw new ArgumentError(`${op}: body output ${i} is a body input; fused outputs must be computed by the body`);
+  });
+  return body;
+}
+
+/**
+ * The iteration domain of an elementwise body: the shape every elementwise value broadcasts to
+ * and every reduction reads. Throws an ArgumentError or ShapeError naming the node that breaks
+ * the fused body's rules: only fusible ops; reductions read a value of the domain's shape and
+ * are read by nothing inside the body; `skip` values (matmul operands) are not elementwise.
+ *
+ * @example
+ * ```ts
+ * fusedDomain(body, 'fusedElementwise'); // [1024, 64]
+ * ```
+ */
+export function fusedDomain(body: Graph, op: string, skip: ReadonlySet<Value> = new Set(), first = 0): Shape {
+  const reduced = new Set<Value>();
+  const shapes: Shape[] = body.inputs.filter((v) => !skip.has(v)).map((v) => v.type.shape);
+  for (let n = first; n < body.nodes.length; n++) {
+    const node = body.nodes[n];
+    const at = `${op}: body node ${n} (${node.op})`;
+    if (!FUSIBLE_ELEMENTWISE_OPS.has(node.op) && !FUSIBLE_REDUCTIONS.has(node.op)) {
+      throw new ArgumentError(`${at}: is not an elementwise op or a trailing reduction, so it cannot be fused`);
+    }
+    node.inputs.forEach((v, i) => {
+      if (reduced.has(v)) throw new ArgumentError(`${at}: input ${i} is the result of a reduction in the same body; a reduction must end the fused computation`);
+      if (skip.has(v)) throw new ArgumentError(`${at}: input ${i} is a matmul operand; the epilogue may read the matmul's result and other inputs only`);
+    });
+    if (FUSIBLE_REDUCTIONS.has(node.op)) node.outputs.forEach((v) => reduced.add(v));
+    else node.outputs.forEach((v) => shapes.push(v.type.shape));
+  }
+  const domain = broadcastShapes(shapes, op);
+  for (let n = first; n < body.nodes.length; n++) {
+    const node = body.nodes[n];
+    if (FUSIBLE_REDUCTIONS.has(node.op) && !shapesEqual(node.inputs[0].type.shape, domain)) {
+      throw new ShapeError(`${op}: body node ${n} (${node.op}) reduces a ${shapeToString(node.inputs[0].type.shape)} value, but the fused domain is ${shapeToString(domain)}; a fused reduction must read the whole domain`);
+    }
+  }
+  return domain;
+}
+
+export const FUSED_ELEMENTWISE: PrimitiveDef = {
+  kind: 'primitive', name: 'fusedElementwise', inputs: ['...inputs'], attrs: {},
+  doc: 'A fused chain of elementwise ops, broadcasts and trailing reductions, run as one kernel; the computation is the body sub-graph.',
+  shape: noRule('fusedElementwise'),
+  dtype: noRule('fusedElementwise'),
+  differentiable: false,
+  bodyTypes: (inputs, _attrs, bodies) => {
+    const body = bodyOf('fusedElementwise', inputs, bodies);
+    fusedDomain(body, 'fusedElementwise');
+    return body.outputs.map((v) => v.type);
+  },
+};
+
+export const MATMUL_EPILOGUE: PrimitiveDef = {
+  kind: 'primitive', name: 'matmulEpilogue', inputs: ['a', 'b', '...epilogue'], attrs: {},
+  doc: 'A matmul followed by elementwise ops on its result (bias, activation), run as one kernel; the computation is the body sub-graph.',
+  shape: noRule('matmulEpilogue'),
+  dtype: noRule('matmulEpilogue'),
+  differentiable: false,
+  bodyTypes: (inputs, _attrs, bodies) => {
+    const body = bodyOf('matmulEpilogue', inputs, bodies);
+    const first = body.nodes[0];
+    if (!first || first.op !== 'matmul' || first.inputs[0] !== body.inputs[0] || first.inputs[1] !== body.inputs[1]) {
+      throw new ArgumentError('matmulEpilogue: the body must start with matmul of its first two inputs');
+    }
+    const mm = first.outputs[0].type.shape;
+    const domain = fusedDomain(body, 'matmulEpilogue', new Set([body.inputs[0], body.inputs[1]]), 1);
+    body.nodes.slice(1).forEach((node, n) => {
+      if (FUSIBLE_REDUCTIONS.has(node.op)) throw new ArgumentError(`matmulEpilogue: body node ${n + 1} (${node.op}): an epilogue cannot reduce`);
+    });
+    if (!shapesEqual(domain, mm)) {
+      throw new ShapeError(`matmulEpilogue: the epilogue's domain ${shapeToString(domain)} differs from the matmul result ${shapeToString(mm)}; it must be computed per element of the product`);
+    }
+    return body.outputs.map((v) => v.type);
+  },
+};
+
+export const fusedDefs: readonly OpDef[] = [FUSED_ELEMENTWISE, MATMUL_EPILOGUE];

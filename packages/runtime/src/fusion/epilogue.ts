@@ -1,0 +1,111 @@
+import type { Graph, Node } from '@kiln/core';
+import { FUSIBLE_REDUCTIONS, fusedDomain, KilnError, shapesEqual, Value } from '@kiln/core';
+import type { Pass, PassContext } from '../passes/pass.js';
+import { NO_CONTEXT } from '../passes/pass.js';
+import { fuseNodes } from './build.js';
+import { usesOf } from './elementwise.js';
+import { isFusible } from './groups.js';
+
+/**
+ * The epilogue a matmul's only user computes, as a fusedElementwise node over the product's
+ * shape, or undefined when it cannot be one (it reduces, broadcasts the product to a larger
+ * shape, or is not elementwise).
+ */
+function epilogueOf(graph: Graph, user: Node, index: number, mm: Value, copied: number[]): Node | undefined {
+  let fused = user;
+  let constants: readonly number[] = [];
+  if (user.op !== 'fusedElementwise') {
+    if (!isFusible(user) || FUSIBLE_REDUCTIONS.has(user.op)) return undefined;
+    const made = fuseNodes(graph, [index], 'fusedElementwise', () => true);
+    fused = made.node;
+    constants = made.copiedConstants;
+  }
+  const body = fused.subgraphs![0];
+  if (body.nodes.some((n) => FUSIBLE_REDUCTIONS.has(n.op))) return undefined;
+  try {
+    if (!shapesEqual(fusedDomain(body, 'fusedElementwise'), mm.type.shape)) return undefined;
+  } catch {
+    return undefined;
+  }
+  copied.push(...constants);
+  return fused;
+}
+
+/** matmulEpilogue(a, b, …rest): the matmul, then `epilogue`'s body reading the product where it read `mm`. */
+function withMatmul(matmul: Node, epilogue: Node): Node {
+  const mm = matmul.outputs[0];
+  const body = epilogue.subgraphs![0];
+  const a = new Value(matmul.inputs[0].type);
+  const b = new Value(matmul.inputs[1].type);
+  const product = new Value(mm.type);
+  const inputs = [matmul.inputs[0], matmul.inputs[1]];
+  const bodyInputs = [a, b];
+  const inner = new Map<Value, Value>();
+  epilogue.inputs.forEach((v, k) => {
+    if (v === mm) inner.set(body.inputs[k], product);
+    else {
+      const e = new Value(v.type);
+      inputs.push(v);
+      bodyInputs.push(e);
+      inner.set(body.inputs[k], e);
+    }
+  });
+  const nodes: Node[] = [{ op: 'matmul', inputs: [a, b], attrs: {}, outputs: [product] }];
+  for (const n of body.nodes) {
+    const outs = n.outputs.map((v) => new Value(v.type));
+    n.outputs.forEach((v, i) => inner.set(v, outs[i]));
+    nodes.push({ op: n.op, inputs: n.inputs.map((v) => inner.get(v)!), attrs: n.attrs, outputs: outs });
+  }
+  const outputs = body.outputs.map((v) => inner.get(v)!);
+  if (outputs.some((v) => v === undefined)) throw new KilnError('fuse-matmul-epilogue: internal error: an epilogue output is not computed by its body');
+  const loc = matmul.loc ?? epilogue.loc;
+  return {
+    op: 'matmulEpilogue', inputs, attrs: {}, outputs: epilogue.outputs,
+    subgraphs: [{ inputs: bodyInputs, nodes, outputs }], ...(loc ? { loc } : {}),
+  };
+}
+
+/**
+ * Matmul epilogue fusion: a matmul whose result is read only by elementwise work over the
+ * product's shape — a bias add and an activation, usually already one fusedElementwise node —
+ * becomes one `matmulEpilogue` node whose body is the matmul followed by that work. The CPU
+ * kernel applies the epilogue to each block of rows while it is in cache, so the product is
+ * never stored. Run after `fuseElementwise`.
+ *
+ * @example
+ * ```ts
+ * fuseMatmulEpilogue(fuseElementwise(graph));
+ * // %2 = matmulEpilogue %x %w %bias
+ * //     body0(%arg0: f32[128,784], %arg1: f32[784,512], %arg2: f32[512]) { matmul, add, relu }
+ * ```
+ */
+export function fuseMatmulEpilogue(graph: Graph, context: PassContext = NO_CONTEXT): Graph {
+  const { users, outputs } = usesOf(graph);
+  const replacement = new Map<number, Node>();
+  const removed = new Set<number>();
+  const copied: number[] = [];
+  graph.nodes.forEach((node, i) => {
+    if (node.op !== 'matmul' || node.subgraphs) return;
+    const mm = node.outputs[0];
+    const readers = [...new Set(users.get(mm) ?? [])];
+    if (outputs.has(mm) || readers.length !== 1 || replacement.has(readers[0])) return;
+    const epilogue = epilogueOf(graph, graph.nodes[readers[0]], readers[0], mm, copied);
+    if (!epilogue) return;
+    replacement.set(readers[0], withMatmul(node, epilogue));
+    removed.add(i);
+    context.note('matmul epilogue');
+  });
+  if (removed.size === 0) return graph;
+  let nodes = graph.nodes.flatMap((n, i) => (removed.has(i) ? [] : [replacement.get(i) ?? n]));
+  // Constants copied into epilogue bodies and read nowhere else are dropped.
+  const read = new Set<Value>([...graph.outputs, ...nodes.flatMap((n) => n.inputs)]);
+  const dead = new Set(copied.map((c) => graph.nodes[c]).filter((n) => !read.has(n.outputs[0])));
+  if (dead.size) nodes = nodes.filter((n) => !dead.has(n));
+  return { inputs: graph.inputs, nodes, outputs: graph.outputs };
+}
+
+export const FUSE_MATMUL_EPILOGUE: Pass = {
+  name: 'fuse-matmul-epilogue',
+  doc: 'fuse a matmul with the elementwise ops that read only its result (bias, activation) into a matmulEpilogue node',
+  run: fuseMatmulEpilogue,
+};
