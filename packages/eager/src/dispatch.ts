@@ -62,6 +62,14 @@ export interface TensorInterpreter extends Interpreter<Tensor> {
   created?(tensor: Tensor): void;
   /** Handles `tensor.dispose()`; returns true to postpone it (the tracer keeps captured data alive). */
   dispose?(tensor: Tensor): boolean;
+  /** Told before `tensor.grad` is set to `next` (the old value still in place), even to the same value. */
+  gradChanged?(tensor: Tensor, next: Tensor | null): void;
+  /**
+   * Told that the ops being recorded depend on a JavaScript value (`read()` now returns it), as
+   * an optimizer's structural options: the tracer re-reads it before reusing its graph and
+   * traces again, naming `what`, when it changed.
+   */
+  guard?(what: string, read: () => unknown): void;
 }
 
 const stack: TensorInterpreter[] = [eagerInterpreter];

@@ -57,11 +57,20 @@ export class Tensor implements Disposable {
   outputIndex = 0;
   /** @internal Why this tensor cannot carry a gradient, for backward()'s error message. */
   gradBlockedBy: string | undefined;
+  private gradSlot: Tensor | null = null;
   /**
    * The gradient accumulated by `backward()` (null until then). Sums over backward calls until
    * cleared with `zeroGrad()` (or an optimizer's `zeroGrad()`).
    */
-  grad: Tensor | null = null;
+  get grad(): Tensor | null {
+    return this.gradSlot;
+  }
+
+  set grad(value: Tensor | null) {
+    // The tracer learns what `.grad` held when the function began (its cache guards on it).
+    currentInterpreter().gradChanged?.(this, value);
+    this.gradSlot = value;
+  }
   /** @internal Set on tensors made by a non-eager interpreter (traced values); they have no buffer. */
   payload: SymbolicPayload | undefined;
 

@@ -238,10 +238,11 @@ it('optimizers make their state up front; the step idiom then adds only the grad
   await settleGarbage();
   const before = memory().numTensors;
   const opt = new Adam(p, { amsgrad: true });
-  expect(memory().numTensors).toBe(before + 2 * 4 /* step, expAvg, expAvgSq, maxExpAvgSq */);
+  const hyper = 5; /* the group's lr, betas[0], betas[1], eps, weightDecay as scalar tensors */
+  expect(memory().numTensors).toBe(before + 2 * 4 /* step, expAvg, expAvgSq, maxExpAvgSq */ + hyper);
   expect(Object.keys(opt.stateDict().state[1])).toEqual(['step', 'expAvg', 'expAvgSq', 'maxExpAvgSq']);
   train(opt, p, 5);
-  expect(memory().numTensors).toBe(before + 2 * 4 + 2 /* grads */);
+  expect(memory().numTensors).toBe(before + 2 * 4 + hyper + 2 /* grads */);
   opt.dispose();
   expect(memory().numTensors).toBe(before + 2);
 });

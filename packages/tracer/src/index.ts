@@ -5,6 +5,8 @@
  * `.grad` changes are written back.
  */
 export { compile, type CompileOptions, type CompiledFunction, type CompileStats } from './compile.js';
+export { CompileCheckError, type CheckOptions, type CheckMismatch } from './check.js';
+export type { CompileExplanation, PassSummary } from './explain.js';
 export { Trace, TracedValue } from './trace.js';
 
 /**

@@ -33,8 +33,21 @@ export interface Captured {
   readonly tensor: Tensor;
   readonly value: Value;
   readonly gradOf?: Tensor;
-  /** `.grad` when it was captured, to tell afterwards whether the function changed it. */
+  /** `.grad` when the function began, to tell afterwards whether the function changed it. */
   readonly gradBefore: Tensor | null;
+}
+
+/** A JavaScript value the recorded ops depend on (see `TensorInterpreter.guard`). */
+export interface Guard {
+  readonly what: string;
+  readonly read: () => unknown;
+  /** What `read()` returned while tracing, as `guardKey` gives it. */
+  readonly key: string;
+}
+
+/** A comparable form of a guarded value: numbers, strings, booleans and arrays of them by value. */
+export function guardKey(value: unknown): string {
+  return typeof value === 'number' && Object.is(value, -0) ? '-0' : (JSON.stringify(value) ?? String(value));
 }
 
 /**
@@ -55,6 +68,20 @@ export class Trace implements TensorInterpreter {
   private readonly constants = new Map<Tensor, Value>();
   /** Tensors whose dispose() was postponed until the first execution has read them. */
   readonly postponedDisposals: Tensor[] = [];
+  /** `.grad` of tensors whose gradient the function replaced, as it was when the function began. */
+  private readonly gradAtEntry = new Map<Tensor, Tensor | null>();
+  /** Concrete tensors whose `.grad` the function set (or cleared). */
+  get gradTouched(): Iterable<Tensor> {
+    return this.gradAtEntry.keys();
+  }
+  /** Tensors whose `.grad` the function cleared (set to null) before anything else touched it. */
+  readonly gradClearedFirst = new Set<Tensor>();
+  /** JavaScript values the recorded ops depend on, by description. */
+  readonly guards = new Map<string, Guard>();
+  /** Concrete tensors passed as static arguments: embedded as constants (their values are part of the cache key). */
+  readonly staticTensors = new Set<Tensor>();
+  /** First outputs of the nodes made by `bind` (the ops the function ran, in order), for `check`. */
+  readonly bound = new Set<Value>();
   /** The generator state input ([seed, stream]) and how many random keys were drawn. */
   rngInput: Value | undefined;
   randomKeys = 0;
@@ -76,14 +103,14 @@ export class Trace implements TensorInterpreter {
       if (p.trace !== this) throw new TraceError('a traced tensor from another compiled function (or an earlier trace) was used here; return values from compiled functions instead of storing traced tensors');
       return p.value;
     }
-    if (this.born.has(t)) return this.constant(t);
+    if (this.born.has(t) || this.staticTensors.has(t)) return this.constant(t);
     let v = this.capturedByTensor.get(t);
     if (!v) {
       t.bufferFor('compile (capturing a tensor the function reads)');
       v = this.builder.input({ dtype: t.dtype, shape: [...t.shape] }, `c${this.captured.length}`);
       this.capturedByTensor.set(t, v);
       const owner = this.captured.find((c) => c.gradBefore === t)?.tensor;
-      this.captured.push({ tensor: t, value: v, gradBefore: t.grad, ...(owner ? { gradOf: owner } : {}) });
+      this.captured.push({ tensor: t, value: v, gradBefore: this.entryGrad(t), ...(owner ? { gradOf: owner } : {}) });
     }
     return v;
   }
@@ -103,7 +130,9 @@ export class Trace implements TensorInterpreter {
     if (op.kind === 'composite') return op.expand(rawOps, inputs, attrs, (t) => t);
     const values = inputs.map((t) => this.valueOf(t));
     const loc: SourceLocation | undefined = userLocation();
-    return this.builder.add(op, values, attrs, loc ? { loc } : {}).map((v) => this.wrap(v));
+    const outputs = this.builder.add(op, values, attrs, loc ? { loc } : {});
+    if (outputs.length) this.bound.add(outputs[0]);
+    return outputs.map((v) => this.wrap(v));
   }
 
   typeOf(t: Tensor): TensorType {
@@ -134,6 +163,21 @@ export class Trace implements TensorInterpreter {
     this.valueOf(target); // the target is state: make sure it is an input too
     this.updates.set(target, value);
     return true;
+  }
+
+  /** What `t.grad` was when the function began. */
+  entryGrad(t: Tensor): Tensor | null {
+    return this.gradAtEntry.has(t) ? this.gradAtEntry.get(t)! : t.grad;
+  }
+
+  gradChanged(t: Tensor, next: Tensor | null): void {
+    if (!t.isConcrete || this.gradAtEntry.has(t)) return;
+    this.gradAtEntry.set(t, t.grad);
+    if (next === null && !this.capturedByTensor.has(t.grad!)) this.gradClearedFirst.add(t);
+  }
+
+  guard(what: string, read: () => unknown): void {
+    if (!this.guards.has(what)) this.guards.set(what, { what, read, key: guardKey(read()) });
   }
 
   created(t: Tensor): void {

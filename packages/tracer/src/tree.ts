@@ -7,7 +7,9 @@ export type Spec =
   | { readonly kind: 'tensor'; readonly dtype: DType; readonly shape: readonly number[] }
   | { readonly kind: 'value'; readonly value: number | string | boolean | null | undefined }
   | { readonly kind: 'array'; readonly items: readonly Spec[] }
-  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Spec])[] };
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Spec])[] }
+  /** A static argument: passed to the function as is; `key` compares it (tensors by value). */
+  | { readonly kind: 'static'; readonly key: string; readonly display: string; readonly value: unknown };
 
 /**
  * Splits a value into its tensors (in a fixed order) and a spec of everything else. Tensors,
@@ -40,14 +42,17 @@ export function unflatten(spec: Spec, tensors: readonly Tensor[]): unknown {
       case 'value': return s.value;
       case 'array': return s.items.map(build);
       case 'object': return Object.fromEntries(s.entries.map(([k, v]) => [k, build(v)]));
+      case 'static': return s.value;
     }
   };
   return build(spec);
 }
 
-/** A stable string for a spec: the cache key. */
+/** A stable string for a spec: the cache key (static arguments by their key). */
 export function specKey(spec: Spec): string {
-  return JSON.stringify(spec);
+  return JSON.stringify(spec, function (this: { kind?: string }, k: string, v: unknown) {
+    return this.kind === 'static' && (k === 'value' || k === 'display') ? undefined : v;
+  });
 }
 
 /**
@@ -60,6 +65,8 @@ export function describeChanges(before: Spec, after: Spec, at: string, out: stri
   } else if (before.kind === 'tensor' && after.kind === 'tensor') {
     if (before.dtype !== after.dtype) out.push(`${at}: dtype ${before.dtype} → ${after.dtype}`);
     if (shapeToString(before.shape) !== shapeToString(after.shape)) out.push(`${at}: shape ${shapeToString(before.shape)} → ${shapeToString(after.shape)}`);
+  } else if (before.kind === 'static' && after.kind === 'static') {
+    if (before.key !== after.key) out.push(`${at}: static ${before.display} → ${after.display}`);
   } else if (before.kind === 'value' && after.kind === 'value') {
     if (before.value !== after.value) out.push(`${at}: value ${JSON.stringify(before.value)} → ${JSON.stringify(after.value)} (non-tensor arguments are part of the cache key)`);
   } else if (before.kind === 'array' && after.kind === 'array') {
@@ -79,5 +86,6 @@ function describe(s: Spec): string {
     case 'value': return JSON.stringify(s.value) ?? 'undefined';
     case 'array': return `array of ${s.items.length}`;
     case 'object': return 'object';
+    case 'static': return s.display;
   }
 }

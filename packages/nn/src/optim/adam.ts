@@ -39,27 +39,29 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<AdamOptions>, state: ParamState): Tensor {
-    const [beta1, beta2] = g.betas;
+    const dt = p.dtype;
+    const hp = (name: string) => this.hp(g, name, dt);
+    const oneMinus = (name: string) => this.derived(g, `1-${name}:${dt}`, () => sub(1, this.hp(g, name)).cast(dt));
     const step = this.countStep(state);
     let param: Tensor = p;
-    let d = g.maximize ? neg(grad) : grad;
-    if (g.weightDecay !== 0) {
-      if (this.decoupled) param = mul(p, 1 - g.lr * g.weightDecay);
-      else d = add(d, mul(p, g.weightDecay));
+    let d = this.structural(g, 'maximize', () => g.maximize) ? neg(grad) : grad;
+    if (this.structural(g, 'weightDecay ≠ 0', () => g.weightDecay !== 0)) {
+      if (this.decoupled) param = mul(p, this.derived(g, `1-lr*weightDecay:${dt}`, () => sub(1, mul(this.hp(g, 'lr'), this.hp(g, 'weightDecay'))).cast(dt)));
+      else d = add(d, mul(p, hp('weightDecay')));
     }
     const expAvg = this.zerosState(state, 'expAvg', p);
     const expAvgSq = this.zerosState(state, 'expAvgSq', p);
-    const m = this.setState(state, 'expAvg', add(mul(expAvg, beta1), mul(d, 1 - beta1)));
-    let v = this.setState(state, 'expAvgSq', add(mul(expAvgSq, beta2), mul(mul(d, d), 1 - beta2)));
-    if (g.amsgrad) {
+    const m = this.setState(state, 'expAvg', add(mul(expAvg, hp('betas[0]')), mul(d, oneMinus('betas[0]'))));
+    let v = this.setState(state, 'expAvgSq', add(mul(expAvgSq, hp('betas[1]')), mul(mul(d, d), oneMinus('betas[1]'))));
+    if (this.structural(g, 'amsgrad', () => g.amsgrad)) {
       const maxSq = this.zerosState(state, 'maxExpAvgSq', p);
       v = this.setState(state, 'maxExpAvgSq', maximum(maxSq, v));
     }
     // Bias corrections from the step tensor, not a JavaScript number, so a compiled step stays
     // correct; in float64 and then rounded to the parameter's dtype, as PyTorch's Python floats.
-    const stepSize = div(g.lr, sub(1, pow(beta1, step))).cast(p.dtype);
-    const biasCorrection2Sqrt = sqrt(sub(1, pow(beta2, step))).cast(p.dtype);
-    const denom = add(div(sqrt(v), biasCorrection2Sqrt), g.eps);
+    const stepSize = div(this.hp(g, 'lr'), sub(1, pow(this.hp(g, 'betas[0]'), step))).cast(dt);
+    const biasCorrection2Sqrt = sqrt(sub(1, pow(this.hp(g, 'betas[1]'), step))).cast(dt);
+    const denom = add(div(sqrt(v), biasCorrection2Sqrt), hp('eps'));
     return sub(param, mul(div(m, denom), stepSize));
   }
 }

@@ -1,7 +1,9 @@
 import type { Tensor } from '@kiln/eager';
 import { Tensor as TensorClass, add, enableGrad, keep, noGrad, tensor, tidy, zerosLike } from '@kiln/eager';
+import type { DType } from '@kiln/core';
 import { ArgumentError, ShapeError, shapeToString } from '@kiln/core';
 import { Parameter } from '../parameter.js';
+import { HyperparameterStore } from './hyper.js';
 
 /** A hyperparameter value: a number, a flag, or a pair (Adam's betas). */
 export type Hyperparameter = number | boolean | readonly [number, number];
@@ -14,7 +16,11 @@ export interface BaseOptions {
 /** A parameter group as given to a constructor: its parameters and option overrides. */
 export type ParamGroupSpec<O> = { params: Iterable<Parameter> } & Partial<O>;
 
-/** A parameter group as the optimizer holds it: parameters and every option (mutable, like PyTorch's dicts). */
+/**
+ * A parameter group as the optimizer holds it: parameters and every option (mutable, like
+ * PyTorch's dicts). Setting a numeric option (`group.lr = 0.01`, as schedulers do) also updates
+ * the scalar tensor the step reads, so a compiled training step sees the new value.
+ */
 export type ParamGroup<O> = O & {
   readonly params: readonly Parameter[];
   /** The learning rate a scheduler started from (set by the first scheduler, as PyTorch's `initial_lr`). */
@@ -59,7 +65,7 @@ function describe(x: unknown): string {
  *   }
  *   protected check(): void {}
  *   protected update(p: Parameter, grad: Tensor, group: ParamGroup<{ lr: number }>): Tensor {
- *     return sub(p, mul(sign(grad), group.lr));
+ *     return sub(p, mul(sign(grad), this.hp(group, 'lr', p.dtype))); // a tensor: compile-safe
  *   }
  * }
  * ```
@@ -72,6 +78,8 @@ export abstract class Optimizer<O extends BaseOptions> {
   /** Every option with its value for groups that do not override it. */
   readonly defaults: O;
   private readonly optionNames: readonly string[];
+  /** Each group's numeric options as float64 scalar tensors (what `update` reads). */
+  private readonly hyper: HyperparameterStore;
 
   /** `defaults` lists every option (with its default value); `options` are the user's overrides. */
   protected constructor(
@@ -81,6 +89,10 @@ export abstract class Optimizer<O extends BaseOptions> {
     options: Partial<O> | undefined,
   ) {
     this.optionNames = Object.keys(defaults as object);
+    this.hyper = new HyperparameterStore(name, this.optionNames, (group, where) => {
+      this.validate(group, where);
+      this.createState(); // a structural change (momentum 0 → 0.9) may need new state entries
+    });
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new ArgumentError(`${name}: options must be an object such as { lr: 0.01 }, got ${describe(options)}`);
     }
@@ -108,6 +120,7 @@ export abstract class Optimizer<O extends BaseOptions> {
       });
       const group = { ...this.defaults, ...overrides, params: list } as ParamGroup<O>;
       this.validate(group as unknown as Record<string, unknown>, `parameter group ${g}`);
+      this.hyper.bind(group as unknown as Record<string, unknown>, g);
       this.paramGroups.push(group);
     });
   }
@@ -131,9 +144,9 @@ export abstract class Optimizer<O extends BaseOptions> {
   protected abstract readonly stateKeys: readonly string[];
 
   /**
-   * Creates a parameter's state tensors before the first step (zeros, a zero step count), so
-   * that a step traced by `compile()` only updates tensors made outside it. Entries that
-   * cannot start as zeros (SGD's momentum buffer with dampening) are made by the first step.
+   * Creates a parameter's missing state tensors (zeros, a zero step count) before any step, so
+   * that a step traced by `compile()` only updates tensors made outside it. Called at
+   * construction, after `loadStateDict`, and when an option changes.
    */
   protected initState(_param: Parameter, _group: ParamGroup<O>, _state: ParamState): void {}
 
@@ -156,6 +169,29 @@ export abstract class Optimizer<O extends BaseOptions> {
   protected abstract update(param: Parameter, grad: Tensor, group: ParamGroup<O>, state: ParamState): Tensor;
 
   /**
+   * A numeric option of `group` as a scalar tensor of `dtype` (default float64): read fresh by
+   * a compiled step on every call, where a JavaScript number would be fixed at trace time.
+   * `name` is an option (`'lr'`) or an element of a pair (`'betas[0]'`). Cached within a step.
+   */
+  protected hp(group: ParamGroup<O>, name: string, dtype: DType = 'float64'): Tensor {
+    return this.hyper.read(group as unknown as Record<string, unknown>, name, dtype);
+  }
+
+  /** A scalar derived from hyperparameters (`1 - beta1` in float64, cast), made once per group and step. */
+  protected derived(group: ParamGroup<O>, key: string, make: () => Tensor): Tensor {
+    return this.hyper.derived(this.paramGroups.indexOf(group), key, make);
+  }
+
+  /**
+   * Reads a JavaScript value that decides which ops a step records (`weightDecay ≠ 0`,
+   * `nesterov`): a compiled step depends on it, so it is registered as a guard and the step is
+   * traced again, with that reason, when it changes.
+   */
+  protected structural<T>(group: ParamGroup<O>, what: string, read: () => T): T {
+    return this.hyper.structural(this.paramGroups.indexOf(group), what, read);
+  }
+
+  /**
    * Updates every parameter that has a gradient, in place (`param.assign`). Parameters whose
    * `.grad` is null are skipped. With a `closure` (which recomputes the loss and calls
    * backward), it is called first and its loss returned, as PyTorch's `step(closure)`.
@@ -164,6 +200,7 @@ export abstract class Optimizer<O extends BaseOptions> {
     const loss = closure ? enableGrad(closure) : undefined;
     tidy(() =>
       noGrad(() => {
+        this.hyper.startStep();
         for (const group of this.paramGroups) {
           for (const p of group.params) {
             if (p.grad === null) continue;
@@ -197,9 +234,9 @@ export abstract class Optimizer<O extends BaseOptions> {
     return this.setState(state, 'step', next);
   }
 
-  /** Creates the zero step count (see {@link initState}). */
-  protected zeroStep(state: ParamState): void {
-    if (state.step === undefined) this.setState(state, 'step', tensor(0, 'float64'));
+  /** Creates the step count (see {@link initState}): `start`, 0 unless loaded state says otherwise. */
+  protected zeroStep(state: ParamState, start = 0): void {
+    if (state.step === undefined) this.setState(state, 'step', tensor(start, 'float64'));
   }
 
   /** A state entry, created as zeros of the parameter's shape the first time. */
@@ -287,10 +324,23 @@ export abstract class Optimizer<O extends BaseOptions> {
     }
     dict.paramGroups.forEach((saved, g) => {
       const { params: _ignored, ...options } = saved;
-      Object.assign(this.paramGroups[g], options);
+      this.hyper.setAll(this.paramGroups[g] as unknown as Record<string, unknown>, options);
     });
-    this.disposeState();
+    // Tensors of the same type are updated in place, so a compiled step that reads them keeps working.
+    for (const [p, s] of this.state) {
+      const next = loaded.get(p) ?? {};
+      for (const [name, old] of Object.entries(s)) {
+        const value = next[name];
+        if (old instanceof TensorClass && value instanceof TensorClass && old.dtype === value.dtype && old.shape.length === value.shape.length && old.shape.every((d, i) => d === value.shape[i])) {
+          noGrad(() => old.assign(value));
+          value.dispose();
+          next[name] = old;
+        } else if (old instanceof TensorClass) old.dispose();
+      }
+      this.state.delete(p);
+    }
     for (const [p, s] of loaded) this.state.set(p, s);
+    this.createState();
   }
 
   private disposeState(): void {
@@ -298,8 +348,9 @@ export abstract class Optimizer<O extends BaseOptions> {
     this.state.clear();
   }
 
-  /** Frees the optimizer's state tensors (not the parameters). */
+  /** Frees the optimizer's state tensors and hyperparameter tensors (not the parameters). */
   dispose(): void {
     this.disposeState();
+    this.hyper.dispose();
   }
 }

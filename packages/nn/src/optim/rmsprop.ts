@@ -52,24 +52,27 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<RMSpropOptions>, state: ParamState): Tensor {
+    const dt = p.dtype;
+    const hp = (name: string) => this.hp(g, name, dt);
+    const oneMinusAlpha = this.derived(g, `1-alpha:${dt}`, () => sub(1, this.hp(g, 'alpha')).cast(dt));
     this.countStep(state);
-    let d = g.maximize ? neg(grad) : grad;
-    if (g.weightDecay !== 0) d = add(d, mul(p, g.weightDecay));
+    let d = this.structural(g, 'maximize', () => g.maximize) ? neg(grad) : grad;
+    if (this.structural(g, 'weightDecay ≠ 0', () => g.weightDecay !== 0)) d = add(d, mul(p, hp('weightDecay')));
     const squareAvg = this.zerosState(state, 'squareAvg', p);
-    const sq = this.setState(state, 'squareAvg', add(mul(squareAvg, g.alpha), mul(mul(d, d), 1 - g.alpha)));
+    const sq = this.setState(state, 'squareAvg', add(mul(squareAvg, hp('alpha')), mul(mul(d, d), oneMinusAlpha)));
     let avg: Tensor;
-    if (g.centered) {
+    if (this.structural(g, 'centered', () => g.centered)) {
       const gradAvg = this.zerosState(state, 'gradAvg', p);
-      const mean = this.setState(state, 'gradAvg', add(mul(gradAvg, g.alpha), mul(d, 1 - g.alpha)));
-      avg = add(sqrt(sub(sq, mul(mean, mean))), g.eps);
+      const mean = this.setState(state, 'gradAvg', add(mul(gradAvg, hp('alpha')), mul(d, oneMinusAlpha)));
+      avg = add(sqrt(sub(sq, mul(mean, mean))), hp('eps'));
     } else {
-      avg = add(sqrt(sq), g.eps);
+      avg = add(sqrt(sq), hp('eps'));
     }
-    if (g.momentum > 0) {
+    if (this.structural(g, 'momentum > 0', () => g.momentum > 0)) {
       const buf = this.zerosState(state, 'momentumBuffer', p);
-      const next = this.setState(state, 'momentumBuffer', add(mul(buf, g.momentum), div(d, avg)));
-      return sub(p, mul(next, g.lr));
+      const next = this.setState(state, 'momentumBuffer', add(mul(buf, hp('momentum')), div(d, avg)));
+      return sub(p, mul(next, hp('lr')));
     }
-    return sub(p, mul(div(d, avg), g.lr));
+    return sub(p, mul(div(d, avg), hp('lr')));
   }
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from '@kiln/eager';
-import { add, mul, neg, sub } from '@kiln/eager';
+import { add, gt, mul, neg, sub, where } from '@kiln/eager';
 import { ArgumentError } from '@kiln/core';
 import type { Parameter } from '../parameter.js';
 import type { BaseOptions, ParamGroup, ParamsArg, ParamState } from './optimizer.js';
@@ -23,7 +23,8 @@ export interface SGDOptions extends BaseOptions {
 
 /**
  * Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight
- * decay, exactly as `torch.optim.SGD` (the momentum buffer starts as the first gradient).
+ * decay, exactly as `torch.optim.SGD` (the momentum buffer starts as the first gradient). With
+ * momentum, the state also counts steps ('step'), which PyTorch's SGD does not keep.
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@ export interface SGDOptions extends BaseOptions {
  * ```
  */
 export class SGD extends Optimizer<SGDOptions> {
-  protected readonly stateKeys = ['momentumBuffer'] as const;
+  protected readonly stateKeys = ['momentumBuffer', 'step'] as const;
 
   constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     if (options === undefined || options === null || typeof options.lr !== 'number') {
@@ -51,20 +52,32 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
-  /** With dampening 0 a zero buffer gives PyTorch's first step (buffer = gradient) exactly. */
+  /**
+   * The momentum buffer starts as zeros with a step count: PyTorch's first step sets the buffer
+   * to the (undamped) gradient, which is the damped update with coefficient 1 while the count is
+   * 0 — so the state exists from construction and a compiled step can update it.
+   */
   protected override initState(p: Parameter, g: ParamGroup<SGDOptions>, state: ParamState): void {
-    if (g.momentum !== 0 && g.dampening === 0) this.zerosState(state, 'momentumBuffer', p);
+    if (g.momentum === 0) return;
+    this.zeroStep(state, state.momentumBuffer ? 1 : 0);
+    this.zerosState(state, 'momentumBuffer', p);
   }
 
   protected update(p: Parameter, grad: Tensor, g: ParamGroup<SGDOptions>, state: ParamState): Tensor {
-    let d = g.maximize ? neg(grad) : grad;
-    if (g.weightDecay !== 0) d = add(d, mul(p, g.weightDecay));
-    if (g.momentum !== 0) {
-      const buf = state.momentumBuffer;
-      const next = buf === undefined ? d : add(mul(buf, g.momentum), mul(d, 1 - g.dampening));
-      const stored = this.setState(state, 'momentumBuffer', next);
-      d = g.nesterov ? add(d, mul(stored, g.momentum)) : stored;
+    const dt = p.dtype;
+    let d = this.structural(g, 'maximize', () => g.maximize) ? neg(grad) : grad;
+    if (this.structural(g, 'weightDecay ≠ 0', () => g.weightDecay !== 0)) d = add(d, mul(p, this.hp(g, 'weightDecay', dt)));
+    if (this.structural(g, 'momentum ≠ 0', () => g.momentum !== 0)) {
+      const buf = this.zerosState(state, 'momentumBuffer', p);
+      let incoming = d;
+      if (this.structural(g, 'dampening ≠ 0', () => g.dampening !== 0)) {
+        const started = gt(state.step ?? 0, 0);
+        incoming = mul(d, where(started, sub(1, this.hp(g, 'dampening')), 1).cast(dt));
+      }
+      this.countStep(state);
+      const stored = this.setState(state, 'momentumBuffer', add(mul(buf, this.hp(g, 'momentum', dt)), incoming));
+      d = this.structural(g, 'nesterov', () => g.nesterov) ? add(d, mul(stored, this.hp(g, 'momentum', dt))) : stored;
     }
-    return sub(p, mul(d, g.lr));
+    return sub(p, mul(d, this.hp(g, 'lr', dt)));
   }
 }
