@@ -90,15 +90,15 @@ describe('random programs: compiled equals eager', () => {
 
   it('values, on random shapes and dtypes, for two data sets of each signature', () => {
     fc.assert(fc.property(programArb('values'), (p) => checkValues(p, false)), { numRuns: 250 });
-  });
+  }, 60_000);
 
   it('values with NaN, ±Infinity and ±0 in the float inputs', () => {
     fc.assert(fc.property(programArb('values'), (p) => checkValues(p, true)), { numRuns: 80 });
-  });
+  }, 60_000);
 
   it('gradients: valueAndGrad inside the compiled function equals eager valueAndGrad', () => {
     fc.assert(fc.property(programArb('grad'), (p) => checkGradients(p)), { numRuns: 150 });
-  });
+  }, 60_000);
 
   it('leaves no tensors behind', () => {
     const p = fc.sample(programArb('grad'), { numRuns: 1, seed: 3 })[0];
