@@ -26,20 +26,22 @@ export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgra
  * matmulEpilogue: the reference matmul's loop (four rows at a time into float64 accumulator
  * rows, each element summed over k in order, so results are bit-identical), with the epilogue
  * applied to each block of rows while it is in cache, instead of storing the product and
- * reading it back for the bias and activation. Integer matmuls run the reference kernel, then
- * the epilogue over its result.
+ * reading it back for the bias and activation. Blocks go in row-major order, so reductions in
+ * the epilogue fold in the reference order. Integer matmuls run the reference kernel, then the
+ * epilogue over its result.
  */
 export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs) => {
   const body = bodyOf('matmulEpilogue', subgraphs);
   const kernel = compileFused(body, true);
   const stored = allocateStored(kernel, out);
+  const accs = allocateAccumulators(kernel);
   const ins = inputs.map((x) => x.data);
   const [a, b] = inputs;
   const product = body.nodes[0].outputs[0].type;
   if (product.dtype !== 'float32' && product.dtype !== 'float64') {
     const [mm] = matmul([a, b], attrs, [product]);
-    kernel.fn(ins, stored, [], mm, 0, 0, mm.length);
-    return collectOutputs(kernel, outputs, stored, [], out);
+    kernel.fn(ins, stored, accs, mm, 0, 0, mm.length);
+    return collectOutputs(kernel, outputs, stored, accs, out);
   }
   const m = a.shape[a.shape.length - 2];
   const k = a.shape[a.shape.length - 1];
@@ -55,10 +57,10 @@ export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs
       const rows = Math.min(4, m - i0);
       productRows(a.data, aOffset + i0 * k, b.data, bOffset, acc, rows, k, n);
       const lo = (t * m + i0) * n;
-      kernel.fn(ins, stored, [], acc, lo, lo, lo + rows * n);
+      kernel.fn(ins, stored, accs, acc, lo, lo, lo + rows * n);
     }
   }
-  return collectOutputs(kernel, outputs, stored, [], out);
+  return collectOutputs(kernel, outputs, stored, accs, out);
 };
 
 /** Rows [0, rows) of a (from a0, row length k) times b (k×n from bOffset) into acc, summed over k in order. */

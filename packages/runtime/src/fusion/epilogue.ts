@@ -1,5 +1,5 @@
 import type { Graph, Node } from '@kiln/core';
-import { FUSIBLE_REDUCTIONS, fusedDomain, KilnError, shapesEqual, Value } from '@kiln/core';
+import { fusedDomain, KilnError, shapesEqual, Value } from '@kiln/core';
 import type { Pass, PassContext } from '../passes/pass.js';
 import { NO_CONTEXT } from '../passes/pass.js';
 import { fuseNodes } from './build.js';
@@ -8,20 +8,19 @@ import { isFusible } from './groups.js';
 
 /**
  * The epilogue a matmul's only user computes, as a fusedElementwise node over the product's
- * shape, or undefined when it cannot be one (it reduces, broadcasts the product to a larger
- * shape, or is not elementwise).
+ * shape, or undefined when it cannot be one (it broadcasts the product to a larger shape, or
+ * is not elementwise).
  */
 function epilogueOf(graph: Graph, user: Node, index: number, mm: Value, copied: number[]): Node | undefined {
   let fused = user;
   let constants: readonly number[] = [];
   if (user.op !== 'fusedElementwise') {
-    if (!isFusible(user) || FUSIBLE_REDUCTIONS.has(user.op)) return undefined;
+    if (!isFusible(user)) return undefined;
     const made = fuseNodes(graph, [index], 'fusedElementwise', () => true);
     fused = made.node;
     constants = made.copiedConstants;
   }
   const body = fused.subgraphs![0];
-  if (body.nodes.some((n) => FUSIBLE_REDUCTIONS.has(n.op))) return undefined;
   try {
     if (!shapesEqual(fusedDomain(body, 'fusedElementwise'), mm.type.shape)) return undefined;
   } catch {
@@ -67,8 +66,8 @@ function withMatmul(matmul: Node, epilogue: Node): Node {
 
 /**
  * Matmul epilogue fusion: a matmul whose result is read only by elementwise work over the
- * product's shape — a bias add and an activation, usually already one fusedElementwise node —
- * becomes one `matmulEpilogue` node whose body is the matmul followed by that work. The CPU
+ * product's shape — a bias add and an activation, usually already one fusedElementwise node,
+ * possibly ending in reductions (the row max of a softmax) — becomes one `matmulEpilogue` node whose body is the matmul followed by that work. The CPU
  * kernel applies the epilogue to each block of rows while it is in cache, so the product is
  * never stored. Run after `fuseElementwise`.
  *
