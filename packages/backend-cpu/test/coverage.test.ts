@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { createOps, listOps, typeInterpreter } from '@kiln/core';
+import { createOps, isControlOp, listOps, typeInterpreter } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { cpu } from './helpers/cpu_ops.js';
 import { loadGolden } from './helpers/golden.js';
@@ -17,8 +17,8 @@ describe('coverage', () => {
     expect(surface.filter((name) => !tested.has(name) && !NOT_GOLDEN.has(name))).toEqual([]);
   });
 
-  it('the CPU backend has a kernel for every primitive', () => {
-    const missing = listOps().filter((op) => op.kind === 'primitive' && !cpu.hasKernel(op.name)).map((op) => op.name);
+  it('the CPU backend has a kernel for every primitive (control flow is run by the runtime)', () => {
+    const missing = listOps().filter((op) => op.kind === 'primitive' && !isControlOp(op.name) && !cpu.hasKernel(op.name)).map((op) => op.name);
     expect(missing).toEqual([]);
   });
 });

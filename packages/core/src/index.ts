@@ -15,6 +15,7 @@ export { Value, type Graph, type Node, type SourceLocation } from './ir/graph.js
 export { GraphBuilder } from './ir/builder.js';
 export { printGraph, formatType } from './ir/printer.js';
 export { verifyGraph } from './ir/verify.js';
+export { isControlOp, inferControlTypes, checkPredicate, COND, WHILE_LOOP, SCAN } from './ops/control.js';
 export { FUSIBLE_ELEMENTWISE_OPS, FUSIBLE_REDUCTIONS, fusedDomain, FUSED_ELEMENTWISE, MATMUL_EPILOGUE } from './ops/fused.js';
 // Every type the op surface's signatures use must be nameable from the package root, or
 // declaration emit in dependent packages fails (TS2742): export all of the groups' types.
@@ -30,3 +31,4 @@ export type * from './ops/conv_grad.js';
 export type * from './ops/pool_grad.js';
 export type * from './ops/creation.js';
 export type * from './ops/random.js';
+export type * from './ops/control.js';

@@ -3,6 +3,7 @@ import { getOp, KilnError } from '@kiln/core';
 import type { MemoryPlan } from './memory_plan.js';
 import { planMemory } from './memory_plan.js';
 import { printNode } from './print_node.js';
+import { isControlNode, runControlNode } from './control.js';
 
 /** An error raised while running a graph, naming the node (and the user's source line when recorded). */
 export class GraphExecutionError extends KilnError {
@@ -72,7 +73,8 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
     try {
       const args = node.inputs.map((v) => ({ storage: env.get(v)!, type: v.type }));
       const types = node.outputs.map((v) => v.type);
-      outputs = offered.some((s) => s !== undefined) ? backend.run(getOp(node.op), args, node.attrs, types, offered, node.subgraphs) : backend.run(getOp(node.op), args, node.attrs, types, undefined, node.subgraphs);
+      if (isControlNode(node)) outputs = runControlNode(node, backend, args.map((a) => a.storage), executeGraph);
+      else outputs = offered.some((s) => s !== undefined) ? backend.run(getOp(node.op), args, node.attrs, types, offered, node.subgraphs) : backend.run(getOp(node.op), args, node.attrs, types, undefined, node.subgraphs);
     } catch (e) {
       for (const [v, s] of env) if (!graph.inputs.includes(v)) backend.dispose(s);
       for (const s of pool.values()) backend.dispose(s);

@@ -10,9 +10,9 @@ export type { CompileExplanation, PassSummary } from './explain.js';
 export { Trace, TracedValue } from './trace.js';
 
 /**
- * Structured control flow the tracer will provide. A traced tensor's value is unknown, so
- * `if (x.item() > 0)` cannot be traced; the `TraceError` it raises suggests one of these
- * (each holds sub-graphs in the IR). Not implemented yet.
+ * Structured control flow. A traced tensor's value is unknown, so `if (x.item() > 0)` cannot be
+ * traced; the `TraceError` it raises suggests one of these. They are `@kiln/eager`'s `cond`,
+ * `whileLoop` and `scan`; the tracer records each as one node with sub-graphs (control.ts).
  */
 export const PLANNED_CONTROL_FLOW = Object.freeze(['cond', 'whileLoop', 'scan'] as const);
 

@@ -1,7 +1,8 @@
 import type { Attrs, DType, OpDef, SourceLocation, TensorType, Value } from '@kiln/core';
 import { getOp, GraphBuilder, TraceError } from '@kiln/core';
-import type { SymbolicPayload, TensorInterpreter } from '@kiln/eager';
+import type { ControlFlowCall, ControlFlowNode, SymbolicPayload, TensorInterpreter } from '@kiln/eager';
 import { rawOps, Tensor } from '@kiln/eager';
+import { traceControlFlow } from './control.js';
 import { formatLocation, userLocation } from './source.js';
 
 /** What a traced tensor carries: its graph value and the trace it belongs to. */
@@ -64,7 +65,7 @@ export class Trace implements TensorInterpreter {
   /** In-place assignments made by the function, in order: target ← traced value. */
   readonly updates = new Map<Tensor, Tensor>();
   /** Concrete tensors created while tracing: embedded as constants when read. */
-  private readonly born = new WeakSet<Tensor>();
+  protected readonly born = new WeakSet<Tensor>();
   private readonly constants = new Map<Tensor, Value>();
   /** Tensors whose dispose() was postponed until the first execution has read them. */
   readonly postponedDisposals: Tensor[] = [];
@@ -178,6 +179,11 @@ export class Trace implements TensorInterpreter {
 
   guard(what: string, read: () => unknown): void {
     if (!this.guards.has(what)) this.guards.set(what, { what, read, key: guardKey(read()) });
+  }
+
+  /** cond/whileLoop/scan: each function traced into a sub-graph, one node (see control.ts). */
+  controlFlow(call: ControlFlowCall): ControlFlowNode {
+    return traceControlFlow(this, call);
   }
 
   created(t: Tensor): void {

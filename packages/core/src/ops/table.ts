@@ -1,5 +1,6 @@
 import { UnknownOpError } from '../errors.js';
 import { binaryDefs } from './binary.js';
+import { controlDefs } from './control.js';
 import { creationDefs } from './creation.js';
 import { fusedDefs } from './fused.js';
 import { nnDefs } from './nn.js';
@@ -8,7 +9,7 @@ import { reduceDefs } from './reduce.js';
 import { shapingDefs } from './shaping.js';
 import { unaryDefs } from './unary.js';
 
-const ALL: readonly OpDef[] = [...unaryDefs, ...binaryDefs, ...reduceDefs, ...shapingDefs, ...nnDefs, ...creationDefs, ...fusedDefs];
+const ALL: readonly OpDef[] = [...unaryDefs, ...binaryDefs, ...reduceDefs, ...shapingDefs, ...nnDefs, ...creationDefs, ...fusedDefs, ...controlDefs];
 
 const TABLE: ReadonlyMap<string, OpDef> = (() => {
   const map = new Map<string, OpDef>();

@@ -1,0 +1,42 @@
+import type { Attrs, Graph } from '@kiln/core';
+import type { Tensor } from '../tensor.js';
+
+/** The structured control-flow constructs. */
+export type ControlKind = 'cond' | 'whileLoop' | 'scan';
+
+/** A function over a flat list of tensors, returning a flat list: how control flow hands user functions to an interpreter. */
+export type FlatFn = (args: readonly Tensor[]) => Tensor[];
+
+/**
+ * A control-flow construct offered to an interpreter (`TensorInterpreter.controlFlow`), with the
+ * user's functions already flattened:
+ *
+ * - `cond`: `fns` = [then, else], each called with the operands (not the predicate);
+ *   `operands` = [pred, ...operands].
+ * - `whileLoop`: `fns` = [cond (carry → [bool scalar]), body (carry → carry)]; `operands` = the carry.
+ * - `scan`: `fns` = [body (consts ++ carry ++ one slice of each xs → carry ++ ys)];
+ *   `operands` = [...carry, ...xs]; `numCarry`, `length` and `reverse` say how to read them;
+ *   `consts` are passed to every step first (as values of the sub-graph when traced).
+ */
+export interface ControlFlowCall {
+  readonly kind: ControlKind;
+  readonly fns: readonly FlatFn[];
+  readonly operands: readonly Tensor[];
+  readonly numCarry?: number;
+  readonly length?: number;
+  readonly reverse?: boolean;
+  readonly consts?: readonly Tensor[];
+}
+
+/**
+ * What an interpreter that traces control flow returns: the node it recorded. `inputs` are
+ * every input of the node in order as tensors — the operands and the values the functions read
+ * from outside them (closure captures become explicit inputs) — so autograd can record the node
+ * and differentiate through its `subgraphs`.
+ */
+export interface ControlFlowNode {
+  readonly outputs: readonly Tensor[];
+  readonly inputs: readonly Tensor[];
+  readonly attrs: Attrs;
+  readonly subgraphs: readonly Graph[];
+}

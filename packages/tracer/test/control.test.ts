@@ -1,0 +1,354 @@
+import type { Graph } from '@kiln/core';
+import { ArgumentError, DTypeError, printGraph, ShapeError, TraceError, verifyGraph } from '@kiln/core';
+import type { Tensor } from '@kiln/eager';
+import { add, cond, grad, matmul, mul, noGrad, rand, scan, sub, sum, tanh, tensor, tidy, valueAndGrad, where, whileLoop } from '@kiln/eager';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/index.js';
+
+const f32 = (data: number[]) => tensor(data, 'float32');
+const f64 = (data: number[], shape?: number[]) => tensor(data, { dtype: 'float64', ...(shape ? { shape } : {}) });
+const list = (t: Tensor) => [t.toArray()].flat(3) as number[];
+
+/** Asserts every element of a is within tol of b's. */
+function expectClose(a: Tensor, b: Tensor, tol = 1e-12): void {
+  expect(a.shape).toEqual(b.shape);
+  const [x, y] = [list(a), list(b)];
+  x.forEach((v, i) => expect(Math.abs(v - y[i]), `element ${i}: ${v} vs ${y[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[i]))));
+}
+
+/** Every graph a compiled function made passes the verifier (sub-graphs included). */
+function verified(g: Graph): Graph {
+  verifyGraph(g);
+  return g;
+}
+
+describe('cond, compiled', () => {
+  const w = f32([1, 2, 3]);
+  const f = (x: Tensor) => cond(x.sum().gt(0), (v: Tensor) => v.mul(w), (v: Tensor) => v.neg(), [x]);
+
+  it('matches eager on both branches with one trace, reading the closure as a node input', () => {
+    const cf = compile(f);
+    for (const x of [f32([1, 2, 3]), f32([-1, -2, -3]), f32([4, -5, 0.5])]) expect(cf(x).toArray()).toEqual(f(x).toArray());
+    expect(cf.stats.traces).toBe(1);
+    expect(printGraph(verified(cf.graph(f32([1, 2, 3]))))).toMatchInlineSnapshot(`
+      "graph(%a0: f32[3], %c0: f32[3]) {
+        %0: f32[] = sum %a0 {axes=[0], keepdims=false}
+        %1: f32[] = full {dtype="float32", shape=[], value=0}
+        %2: bool[] = gt %0 %1
+        %3: f32[3] = cond %2 %a0 %c0
+          body0(%x0: f32[3], %k0: f32[3]) {
+            %4: f32[3] = mul %x0 %k0
+            return %4
+          }
+          body1(%x0: f32[3], %k0: f32[3]) {
+            %5: f32[3] = neg %x0
+            return %5
+          }
+        return %3
+      }"
+    `);
+  });
+
+  it('takes nested operands and results', () => {
+    const g = (p: Tensor, o: { a: Tensor; b: [Tensor, Tensor] }) =>
+      cond(p, (q: typeof o) => ({ s: q.a.add(q.b[0]), t: q.b[1] }), (q: typeof o) => ({ s: q.a.sub(q.b[0]), t: q.b[1].mul(2) }), [o]);
+    const o = { a: f32([1, 2]), b: [f32([3, 4]), f32([5])] as [Tensor, Tensor] };
+    const cg = compile(g);
+    for (const p of [tensor(true), tensor(false)]) {
+      const [got, want] = [cg(p, o), g(p, o)];
+      expect([got.s.toArray(), got.t.toArray()]).toEqual([want.s.toArray(), want.t.toArray()]);
+    }
+  });
+
+  it('rejects branches whose results differ in structure, shape or dtype, naming the result', () => {
+    const x = f32([1, 2]);
+    const trace = (other: (v: Tensor) => unknown) => () => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => ({ y: u }), other, [v]))(x);
+    expect(trace((u) => [u])).toThrowError(ArgumentError);
+    expect(trace((u) => [u])).toThrowError('cond: the else branch returns [tensor] but the then branch returns {y: tensor}; both branches must return the same structure');
+    expect(trace((u) => ({ y: u.sum() }))).toThrowError(ShapeError);
+    expect(trace((u) => ({ y: u.sum() }))).toThrowError('cond: the else branch returns result.y as float32[] but the then branch returns it as float32[2]; both branches must return the same shapes and dtypes');
+    expect(trace((u) => ({ y: u.cast('float64') }))).toThrowError(DTypeError);
+    expect(trace((u) => ({ y: u.cast('float64') }))).toThrowError('cond: the else branch returns result.y as float64[2] but the then branch returns it as float32[2]');
+  });
+
+  it('rejects a predicate that is not a bool scalar', () => {
+    const id = (v: Tensor) => v;
+    expect(() => compile((v: Tensor) => cond(v.sum(), id, id, [v]))(f32([1]))).toThrowError(DTypeError);
+    expect(() => compile((v: Tensor) => cond(v.gt(0), id, id, [v]))(f32([1, 2]))).toThrowError(ShapeError);
+    expect(() => compile((v: Tensor) => cond(v.gt(0), id, id, [v]))(f32([1, 2]))).toThrowError('cond: pred must be a scalar (shape []), got bool[2]');
+  });
+
+  it('rejects random numbers and in-place updates inside its functions, and reading a traced value', () => {
+    const state = f32([0]);
+    expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => u.add(rand([1])), (u: Tensor) => u, [v]))(f32([1]))).toThrowError(TraceError);
+    expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => u.add(rand([1])), (u: Tensor) => u, [v]))(f32([1]))).toThrowError('random ops inside the functions of cond, whileLoop or scan are not supported in compiled code');
+    expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => (state.assign(u), u), (u: Tensor) => u, [v]))(f32([1]))).toThrowError('assign: in-place updates inside the functions of cond, whileLoop or scan are not supported');
+    expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => (u.item() ? u : u), (u: Tensor) => u, [v]))(f32([1]))).toThrowError(/item at .*control\.test\.ts:\d+:\d+: cannot read the value of a traced tensor/);
+  });
+});
+
+describe('whileLoop, compiled', () => {
+  it('matches eager, with constants read by its functions as node inputs', () => {
+    const limit = tensor(100);
+    const rate = f32([1.5]);
+    const f = (x: Tensor) => whileLoop(({ x }) => x.sum().lt(limit.cast('float32')), ({ n, x }) => ({ n: n.add(1), x: x.mul(rate) }), { n: tensor(0), x });
+    const cf = compile(f);
+    for (const x of [f32([1, 2]), f32([30, 80]), f32([3, -1])]) {
+      const [got, want] = [cf(x), f(x)];
+      expect([got.n.item(), got.x.toArray()]).toEqual([want.n.item(), want.x.toArray()]);
+    }
+    expect(printGraph(verified(cf.graph(f32([1, 2]))))).toMatchInlineSnapshot(`
+      "graph(%a0: f32[2], %c0: i32[], %c1: f32[1]) {
+        %0: i32[] = constant {data=[0], dtype="int32", shape=[]}
+        %1: i32[], %2: f32[2] = whileLoop %c0 %c1 %0 %a0 {bodyConsts=1, condConsts=1}
+          body0(%k0: i32[], %carry0: i32[], %carry1: f32[2]) {
+            %3: f32[] = sum %carry1 {axes=[0], keepdims=false}
+            %4: f32[] = cast %k0 {dtype="float32"}
+            %5: bool[] = lt %3 %4
+            return %5
+          }
+          body1(%k0: f32[1], %carry0: i32[], %carry1: f32[2]) {
+            %6: i32[] = full {dtype="int32", shape=[], value=1}
+            %7: i32[] = add %carry0 %6
+            %8: f32[2] = mul %carry1 %k0
+            return %7, %8
+          }
+        return %1, %2
+      }"
+    `);
+  });
+
+  it('rejects a body that changes the shape or dtype of a carry', () => {
+    const grow = compile((x: Tensor) => whileLoop((c: Tensor) => c.sum().lt(10), (c: Tensor) => c.reshape([1, -1]), x));
+    expect(() => grow(f32([1, 2]))).toThrowError(ShapeError);
+    expect(() => grow(f32([1, 2]))).toThrowError("whileLoop: the body changes carry from float32[2] to float32[1,2]; every step must keep each carry's shape and dtype");
+    const widen = compile((x: Tensor) => whileLoop((c: Tensor) => c.sum().lt(10), (c: Tensor) => c.cast('float64'), x));
+    expect(() => widen(f32([1, 2]))).toThrowError(DTypeError);
+  });
+
+  it('is not differentiable: backward through it inside a compiled function says so', () => {
+    const w = f32([0.5]).requireGrad();
+    const step = compile((x: Tensor) => whileLoop((c: Tensor) => c.sum().gt(1), (c: Tensor) => c.mul(w), x).sum().backward());
+    expect(() => step(f32([4]))).toThrowError('backward: whileLoop is not differentiable in reverse mode');
+  });
+});
+
+describe('scan, compiled', () => {
+  const w = f32([1, -1]);
+  const body = (s: Tensor, x: Tensor): [Tensor, Tensor] => {
+    const t = s.add(x).mul(w);
+    return [t, t.sum()];
+  };
+
+  it('matches eager forwards and in reverse', () => {
+    const xs = f32([1, 2, 3, 4, 5, 6]).reshape([3, 2]);
+    for (const reverse of [false, true]) {
+      const f = (v: Tensor) => scan(body, f32([0, 0]), v, { reverse });
+      const [[c1, y1], [c2, y2]] = [compile(f)(xs), f(xs)];
+      expect([c1.toArray(), y1.toArray()]).toEqual([c2.toArray(), y2.toArray()]);
+    }
+    const cf = compile((v: Tensor) => scan(body, f32([0, 0]), v));
+    expect(printGraph(verified(cf.graph(xs)))).toMatchInlineSnapshot(`
+      "graph(%a0: f32[3,2], %c0: f32[2]) {
+        %0: f32[2] = constant {data=[0,0], dtype="float32", shape=[2]}
+        %1: f32[2], %2: f32[3] = scan %c0 %0 %a0 {length=3, numCarry=1, numConsts=1, reverse=false}
+          body0(%k0: f32[2], %carry0: f32[2], %x0: f32[2]) {
+            %3: f32[2] = add %carry0 %x0
+            %4: f32[2] = mul %3 %k0
+            %5: f32[] = sum %4 {axes=[0], keepdims=false}
+            return %4, %5
+          }
+        return %1, %2
+      }"
+    `);
+  });
+
+  it('rejects xs whose leading axis is not the scan length', () => {
+    const cf = compile((a: Tensor, b: Tensor) => scan((s: Tensor, x: { a: Tensor; b: Tensor }) => [s.add(x.a).add(x.b), null], f32([0]).sum(), { a, b }));
+    expect(() => cf(f32([1, 2, 3]), f32([1, 2]))).toThrowError(ShapeError);
+    expect(() => cf(f32([1, 2, 3]), f32([1, 2]))).toThrowError('scan: xs.b has shape [2], so 2 steps along axis 0, but xs.a (shape [3]) gives 3');
+  });
+
+  it('runs nested control flow: a cond in each step', () => {
+    const f = (xs: Tensor) => scan((s: Tensor, x: Tensor) => {
+      const y = cond(x.gt(0), (v: Tensor) => v.mul(v), (v: Tensor) => v.mul(-0.5), [x]);
+      return [s.add(y), y];
+    }, f32([0]).sum(), xs);
+    const xs = f32([1, -2, 3, -4]);
+    const [[c1, y1], [c2, y2]] = [compile(f)(xs), f(xs)];
+    expect([c1.item(), y1.toArray()]).toEqual([c2.item(), y2.toArray()]);
+    expect(y1.toArray()).toEqual([1, 1, 9, 2]);
+  });
+});
+
+describe('gradients through compiled control flow', () => {
+  /** Values and gradients of f with respect to every argument: eagerly, and traced inside compile(). */
+  const both = (f: (...xs: Tensor[]) => Tensor, args: Tensor[]) => {
+    const nums = args.map((_, i) => i);
+    const eager = valueAndGrad(f, nums)(...args);
+    const compiled = compile((...xs: Tensor[]) => valueAndGrad(f, nums)(...xs));
+    return { eager, compiled: compiled(...args), graph: verified(compiled.graph(...args)) };
+  };
+
+  it('cond: the backward is a cond over the branches\' backward sub-graphs', () => {
+    const f = (x: Tensor, w: Tensor) => cond(x.sum().gt(0), (a: Tensor) => a.mul(w).mul(w).sum(), (a: Tensor) => a.add(w).sum(), [x]);
+    const w = f64([1, 2, 3]);
+    for (const x of [f64([1, 2, 3]), f64([-1, -2, -3])]) {
+      const { eager, compiled } = both(f, [x, w]);
+      expectClose(compiled[0], eager[0]);
+      compiled[1].forEach((g, i) => expectClose(g, eager[1][i]));
+    }
+    // d/dw of sum(x w²) is 2xw; of sum(x + w), 1.
+    expect(both(f, [f64([1, 2, 3]), w]).compiled[1][1].toArray()).toEqual([2, 8, 18]);
+    expect(both(f, [f64([-1, -2, -3]), w]).compiled[1][1].toArray()).toEqual([1, 1, 1]);
+    const small = (x: Tensor) => cond(x.sum().gt(0), (a: Tensor) => a.mul(a).sum(), (a: Tensor) => a.sum(), [x]);
+    expect(printGraph(both(small, [f32([1, 2])]).graph)).toMatchInlineSnapshot(`
+      "graph(%a0: f32[2]) {
+        %0: f32[] = sum %a0 {axes=[0], keepdims=false}
+        %1: f32[] = full {dtype="float32", shape=[], value=0}
+        %2: bool[] = gt %0 %1
+        %3: f32[] = cond %2 %a0
+          body0(%x0: f32[2]) {
+            %4: f32[2] = mul %x0 %x0
+            %5: f32[] = sum %4 {axes=[0], keepdims=false}
+            return %5
+          }
+          body1(%x0: f32[2]) {
+            %6: f32[] = sum %x0 {axes=[0], keepdims=false}
+            return %6
+          }
+        %7: f32[] = full {dtype="float32", shape=[], value=1}
+        %8: f32[2] = cond %2 %a0 %7
+          body0(%x0: f32[2], %x1: f32[]) {
+            %9: f32[] = full {dtype="float32", shape=[], value=1}
+            %10: f32[] = mul %9 %x1
+            %11: f32[1] = reshape %10 {shape=[1]}
+            %12: f32[2] = broadcastTo %11 {shape=[2]}
+            %13: f32[2] = mul %12 %x0
+            %14: f32[2] = mul %12 %x0
+            %15: f32[2] = add %13 %14
+            return %15
+          }
+          body1(%x0: f32[2], %x1: f32[]) {
+            %16: f32[] = full {dtype="float32", shape=[], value=1}
+            %17: f32[] = mul %16 %x1
+            %18: f32[1] = reshape %17 {shape=[1]}
+            %19: f32[2] = broadcastTo %18 {shape=[2]}
+            return %19
+          }
+        return %3, %8
+      }"
+    `);
+  });
+
+  it('cond: equals the same computation written with where, and finite differences', () => {
+    const withCond = (x: Tensor, w: Tensor) => cond(x.sum().gt(0), (a: Tensor) => tanh(a.mul(w)).sum(), (a: Tensor) => a.mul(a).mul(w).sum(), [x]);
+    const withWhere = (x: Tensor, w: Tensor) => where(x.sum().gt(0), tanh(x.mul(w)).sum(), x.mul(x).mul(w).sum());
+    for (const x of [f64([0.3, -0.1, 0.7]), f64([-0.3, 0.1, -0.7])]) {
+      const w = f64([0.5, -1.5, 2]);
+      const got = both(withCond, [x, w]).compiled;
+      const want = valueAndGrad(withWhere, [0, 1])(x, w);
+      expectClose(got[0], want[0]);
+      got[1].forEach((g, i) => expectClose(g, want[1][i]));
+      // central finite differences on w
+      const eps = 1e-6;
+      const numeric = list(w).map((_, j) => {
+        const at = (d: number) => withCond(x, f64(list(w).map((v, k) => (k === j ? v + d : v)))).item() as number;
+        return (at(eps) - at(-eps)) / (2 * eps);
+      });
+      list(got[1][1]).forEach((g, j) => expect(g).toBeCloseTo(numeric[j], 7));
+    }
+  });
+
+  /** An RNN over a sequence: h ← tanh(W h + x_t), loss = Σ h_T + Σ_t h_t². */
+  const rnn = (w: Tensor, h0: Tensor, xs: Tensor) => {
+    const [h, hs] = scan((h: Tensor, x: Tensor) => {
+      const next = tanh(add(matmul(w, h), x));
+      return [next, next.mul(next)];
+    }, h0, xs);
+    return h.sum().add(hs.sum());
+  };
+  const unrolled = (w: Tensor, h0: Tensor, xs: Tensor) => {
+    let h = h0;
+    let total = f64([0]).sum();
+    for (let t = 0; t < xs.shape[0]; t++) {
+      h = tanh(add(matmul(w, h), xs.slice([t])));
+      total = total.add(h.mul(h).sum());
+    }
+    return h.sum().add(total);
+  };
+  const args = () => [f64([0.5, -0.3, 0.2, 0.1, 0.4, -0.6, 0.3, 0.2, -0.1], [3, 3]), f64([0.1, -0.2, 0.3]), f64([1, -1, 0.5, 0.2, 0.3, -0.4, -0.5, 0.6, 0.1, 0.9, -0.8, 0.7], [4, 3])];
+
+  it('scan: the backward is a reverse scan; equals eager, the unrolled loop and finite differences', () => {
+    const { eager, compiled, graph } = both(rnn, args());
+    const plain = valueAndGrad(unrolled, [0, 1, 2])(...(args() as [Tensor, Tensor, Tensor]));
+    expectClose(compiled[0], eager[0]);
+    expectClose(compiled[0], plain[0]);
+    compiled[1].forEach((g, i) => {
+      expectClose(g, eager[1][i]);
+      expectClose(g, plain[1][i], 1e-10);
+    });
+    const scans = printGraph(graph).split('\n').filter((l) => / = scan /.test(l)).map((l) => l.replace(/%\w+/g, '%_'));
+    expect(scans).toEqual([
+      '  %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ {length=4, numCarry=1, numConsts=1, reverse=false}', // forward
+      '  %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ {length=4, numCarry=1, numConsts=1, reverse=false}', // the carries again
+      '  %_: f64[3,3], %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ %_ %_ %_ {length=4, numCarry=2, numConsts=1, reverse=true}', // backward
+    ]);
+    const eps = 1e-6;
+    const [w, h0, xs] = args();
+    const numeric = list(w).map((_, j) => {
+      const at = (d: number) => rnn(f64(list(w).map((v, k) => (k === j ? v + d : v)), [3, 3]), h0, xs).item() as number;
+      return (at(eps) - at(-eps)) / (2 * eps);
+    });
+    list(compiled[1][0]).forEach((g, j) => expect(g).toBeCloseTo(numeric[j], 7));
+  });
+
+  it('scan in reverse, with an integer carry and a nested cond, matches eager', () => {
+    const f = (xs: Tensor, w: Tensor) => {
+      const [c] = scan(({ i, s }: { i: Tensor; s: Tensor }, x: Tensor) => {
+        const y = cond(i.mod(2).eq(0), (a: Tensor) => a.mul(w).sin(), (a: Tensor) => a.mul(a), [x]);
+        return [{ i: i.add(1), s: s.add(y.mul(s.add(1))) }, null];
+      }, { i: tensor(0), s: f64([0.5]).sum() }, xs, { reverse: true });
+      return c.s;
+    };
+    const { eager, compiled } = both(f, [f64([0.1, 0.2, 0.3, 0.4, 0.5]), f64([1.5]).sum()]);
+    expectClose(compiled[0], eager[0]);
+    compiled[1].forEach((g, i) => expectClose(g, eager[1][i]));
+  });
+
+  it('second derivatives through a compiled cond', () => {
+    const f = (x: Tensor) => cond(x.sum().gt(0), (a: Tensor) => a.pow(3).sum(), (a: Tensor) => a.sum(), [x]);
+    const d2 = (x: Tensor) => grad((y: Tensor) => grad(f)(y).sum())(x);
+    const x = f64([1, 2]);
+    expect(compile(d2)(x).toArray()).toEqual([6, 12]);
+    expect(d2(x).toArray()).toEqual([6, 12]);
+  });
+
+  it('a training step with backward() through a scan compiles and trains like eager', () => {
+    const init = () => ({ w: f32([0.2, -0.1, 0.4, 0.3]).reshape([2, 2]).requireGrad(), u: f32([0.5, -0.5]).requireGrad() });
+    const xs = f32([1, 0, 0.5, -1, -0.2, 0.3, 0.8, 0.1]).reshape([4, 2]);
+    const target = f32([0.3, -0.2]);
+    const makeStep = (p: { w: Tensor; u: Tensor }) => () =>
+      tidy(() => {
+        const [h] = scan((h: Tensor, x: Tensor) => [tanh(add(matmul(p.w, h), x.mul(p.u))), null], f32([0, 0]), xs);
+        const loss = sum(mul(sub(h, target), sub(h, target)));
+        loss.backward();
+        noGrad(() => {
+          for (const t of [p.w, p.u]) {
+            t.assign(sub(t, mul(t.grad!, 0.2)));
+            t.zeroGrad();
+          }
+        });
+        return loss;
+      });
+    const [eager, compiled] = [init(), init()];
+    const [eagerStep, compiledStep] = [makeStep(eager), compile(makeStep(compiled))];
+    const losses: number[][] = [];
+    for (let i = 0; i < 20; i++) losses.push([eagerStep().item() as number, compiledStep().item() as number]);
+    losses.forEach(([a, b]) => expect(b).toBeCloseTo(a, 5));
+    expect(losses[19][0]).toBeLessThan(losses[0][0] / 2);
+    expectClose(compiled.w, eager.w, 1e-5);
+    expectClose(compiled.u, eager.u, 1e-5);
+    expect(compiledStep.stats.traces).toBe(1);
+  });
+});
