@@ -1,2 +1,3 @@
 export { CpuBackend, createCpuBackend, createCpuKernels } from './backend.js';
 export type { CpuKernel, CpuTensor } from './cpu_tensor.js';
+export { compileFused, codegenStats, type CompiledKernel, type FusedFunction } from './codegen/kernel.js';

@@ -91,6 +91,16 @@ export function fusedDomain(body: Graph, op: string, skip: ReadonlySet<Value> = 
   return domain;
 }
 
+/**
+ * `fusedElementwise(...inputs)`: runs its body, a chain of elementwise ops over one domain
+ * (broadcasts included) that may end in reductions of that whole domain.
+ *
+ * @example
+ * ```text
+ * %0: f32[64,256], %1: f32[64] = fusedElementwise %x %bias
+ *     body0(%arg0: f32[64,256], %arg1: f32[256]) { add, tanh, sum {axes=[1]} … return … }
+ * ```
+ */
 export const FUSED_ELEMENTWISE: PrimitiveDef = {
   kind: 'primitive', name: 'fusedElementwise', inputs: ['...inputs'], attrs: {},
   doc: 'A fused chain of elementwise ops, broadcasts and trailing reductions, run as one kernel; the computation is the body sub-graph.',
@@ -104,6 +114,16 @@ export const FUSED_ELEMENTWISE: PrimitiveDef = {
   },
 };
 
+/**
+ * `matmulEpilogue(a, b, ...epilogue)`: runs its body, `matmul(a, b)` followed by elementwise ops
+ * over the product's shape (and possibly reductions of it), reading the other inputs.
+ *
+ * @example
+ * ```text
+ * %0: f32[128,512] = matmulEpilogue %x %w %b
+ *     body0(%arg0: f32[128,784], %arg1: f32[784,512], %arg2: f32[512]) { matmul, add, relu }
+ * ```
+ */
 export const MATMUL_EPILOGUE: PrimitiveDef = {
   kind: 'primitive', name: 'matmulEpilogue', inputs: ['a', 'b', '...epilogue'], attrs: {},
   doc: 'A matmul followed by elementwise ops on its result (bias, activation, a trailing reduction), run as one kernel; the computation is the body sub-graph.',
