@@ -8,9 +8,10 @@ export TURBO_TELEMETRY_DISABLED=1
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
-# System packages (apt). None are needed yet; an issue that needs one (flatc, mesa-vulkan-drivers,
-# chromium…) adds it to KILN_APT_PACKAGES, and this installs whatever is missing.
-KILN_APT_PACKAGES=()
+# System packages (apt): an issue that needs one (flatc, mesa-vulkan-drivers, chromium…) adds it
+# to KILN_APT_PACKAGES, and this installs whatever is missing.
+# flatbuffers-compiler: packages/serializer/test/generated.test.ts checks the committed flatc output.
+KILN_APT_PACKAGES=(flatbuffers-compiler)
 ensure_apt_packages() {
   ((${#KILN_APT_PACKAGES[@]} == 0)) && return 0
   local missing=() pkg

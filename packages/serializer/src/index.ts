@@ -1,29 +1,25 @@
 /**
- * `@kiln/serializer` — the `.kiln` FlatBuffers format. **Skeleton:** the schema, reader and
- * writer come in a later issue. What exists now are the format's fixed constants, so the
- * reader and writer that follow start from one definition.
- */
-
-/**
- * The FlatBuffers file identifier of a `.kiln` file: 4 ASCII bytes at offset 4 of the buffer.
+ * `@kiln/serializer` — the `.kiln` file format (docs/format.md): a graph with its signature and
+ * weights as FlatBuffers tables plus a 64-byte-aligned weights segment, and back. Reading treats
+ * the bytes as hostile: every offset, length, type and reference is checked, and anything wrong
+ * is a `FormatError`. Weights-only files (checkpoints) use the same format. Reads and writes
+ * bytes only; running a model is `@kiln/runtime`'s `loadModel`.
  *
  * @example
  * ```ts
- * const id = new TextDecoder().decode(bytes.subarray(4, 8));
- * if (id !== KILN_FILE_IDENTIFIER) throw new Error('not a .kiln file');
+ * import { readModel, writeModel } from '@kiln/serializer';
+ * const bytes = writeModel({ graph, signature, weights });
+ * const file = readModel(bytes); // file.graph, file.signature, file.weights
  * ```
  */
-export const KILN_FILE_IDENTIFIER = 'KILN';
-
-/** The file extension of serialized models and checkpoints. */
-export const KILN_FILE_EXTENSION = '.kiln';
-
-/**
- * The schema version the writer will stamp into files and the loader will check, reporting
- * both numbers on a mismatch. A reader accepts files of its own major version with a minor
- * version up to its own. `0.x`: the format is not stable yet.
- */
-export const KILN_SCHEMA_VERSION: Readonly<{ major: number; minor: number }> = Object.freeze({ major: 0, minor: 1 });
-
-/** Weights live outside the FlatBuffers tables in a trailing segment with this alignment, in bytes. */
-export const WEIGHTS_ALIGNMENT = 64;
+export { KILN_FILE_IDENTIFIER, KILN_FILE_EXTENSION, KILN_SCHEMA_VERSION, WEIGHTS_ALIGNMENT, DEFAULT_PRODUCER } from './constants.js';
+export { FormatError } from './errors.js';
+export { writeModel } from './writer.js';
+export { readModel } from './reader.js';
+export { writeTensors, readTensors } from './tensors.js';
+export { specializeGraph, bindSizes, evalAffine, formatAffine } from './symbolic.js';
+export { opVersion, supportsOpVersion } from './op_versions.js';
+export type {
+  InputRole, OutputRole, SignatureInput, SignatureOutput, Signature, HostTensor, SymbolDef, Affine, SymbolicShapes,
+  Producer, Metadata, ModelContent, SchemaVersion, ModelFile, TensorsFile, ReadOptions,
+} from './types.js';
