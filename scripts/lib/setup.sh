@@ -5,6 +5,9 @@
 KILN_PNPM_VERSION=12.21.0
 KILN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export TURBO_TELEMETRY_DISABLED=1
+# onnxruntime-node's postinstall downloads from a host CI cannot reach; its CPU binaries ship in the
+# npm package (and pnpm-workspace.yaml's allowBuilds keeps the script from running anyway).
+export ONNXRUNTIME_NODE_INSTALL=skip
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
