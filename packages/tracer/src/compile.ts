@@ -11,6 +11,7 @@ import type { Signature, SizeSymbol } from './signature.js';
 import { signatureOf, signatureOptions, typesAt } from './signature.js';
 import { sameBehaviour } from './probe.js';
 import { describeChanges } from './tree.js';
+import { TRACED_ENTRY } from './traced.js';
 
 // The packages build without DOM or Node typings; every JavaScript host has console.warn.
 declare const console: { warn(message: string): void };
@@ -179,6 +180,7 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   Object.defineProperty(compiled, 'stats', { get: () => ({ ...stats }) });
   Object.defineProperty(compiled, 'retraceReasons', { get: () => [...reasons] });
   Object.defineProperty(compiled, 'graph', { value: (...args: unknown[]) => lookup(args).entry.graph });
+  Object.defineProperty(compiled, TRACED_ENTRY, { value: (...args: unknown[]) => lookup(args).entry });
   Object.defineProperty(compiled, 'explain', {
     value: (...args: unknown[]) => {
       const { entry, sig } = lookup(args);
