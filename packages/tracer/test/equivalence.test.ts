@@ -3,7 +3,8 @@
  * shape, indexing and nn ops on random shapes and dtypes), run eagerly and compiled. Values
  * must match (exactly where no op rounded), the cached graph must give the right answer for
  * new data, and gradients taken with valueAndGrad inside the compiled function must match
- * eager's.
+ * eager's. Each traced graph also goes through the runtime's whole optimization pipeline,
+ * verified after every pass, and must compute the same bits.
  */
 import type { DType } from '@kiln/core';
 import { verifyGraph } from '@kiln/core';
@@ -13,6 +14,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { expectSameTensors, firstDifference } from './equivalence-compare.js';
+import { expectPipelinePreserves } from './equivalence-pipeline.js';
 import type { InputSpec, Mode, Program } from './equivalence-programs.js';
 import { catalogueNames, makeInput, programLoss, runProgram } from './equivalence-programs.js';
 
@@ -30,6 +32,9 @@ function programArb(mode: Mode, maxSteps = 10): fc.Arbitrary<Program> {
   });
 }
 
+/** Names of the optimization passes that changed some program's graph (see the last test). */
+const passesThatChanged = new Set<string>();
+
 /** Runs a program eagerly and compiled on two data sets of one signature, comparing every value. */
 function checkValues(program: Program, special: boolean): void {
   tidy(() => {
@@ -40,7 +45,9 @@ function checkValues(program: Program, special: boolean): void {
       expectSameTensors(compiled(...inputs), eager.values, eager.exact);
     }
     expect(compiled.stats).toEqual({ traces: 1, hits: 1, misses: 1 });
-    verifyGraph(compiled.graph(...program.inputs.map((s) => makeInput(s))));
+    const inputs = program.inputs.map((s) => makeInput(s, 0, special));
+    verifyGraph(compiled.graph(...inputs));
+    for (const pass of expectPipelinePreserves(compiled.explain(...inputs).tracedGraph, inputs)) passesThatChanged.add(pass);
   });
 }
 
@@ -58,7 +65,9 @@ function checkGradients(program: Program): void {
       expectSameTensors(cGrads, grads, [], 'gradient');
     }
     expect(compiled.stats.traces).toBe(1);
-    verifyGraph(compiled.graph(...program.inputs.map((s) => makeInput(s))));
+    const inputs = program.inputs.map((s) => makeInput(s));
+    verifyGraph(compiled.graph(...inputs));
+    for (const pass of expectPipelinePreserves(compiled.explain(...inputs).tracedGraph, inputs)) passesThatChanged.add(pass);
   });
 }
 
@@ -89,7 +98,7 @@ describe('random programs: compiled equals eager', () => {
   });
 
   it('values, on random shapes and dtypes, for two data sets of each signature', () => {
-    fc.assert(fc.property(programArb('values'), (p) => checkValues(p, false)), { numRuns: 250 });
+    fc.assert(fc.property(programArb('values'), (p) => checkValues(p, false)), { numRuns: 200 });
   }, 60_000);
 
   it('values with NaN, ±Infinity and ±0 in the float inputs', () => {
@@ -97,8 +106,12 @@ describe('random programs: compiled equals eager', () => {
   }, 60_000);
 
   it('gradients: valueAndGrad inside the compiled function equals eager valueAndGrad', () => {
-    fc.assert(fc.property(programArb('grad'), (p) => checkGradients(p)), { numRuns: 150 });
+    fc.assert(fc.property(programArb('grad'), (p) => checkGradients(p)), { numRuns: 100 });
   }, 60_000);
+
+  it('exercised every pass of the optimization pipeline, each verified and bit-exact', () => {
+    expect([...passesThatChanged].sort()).toEqual(expect.arrayContaining(['cse', 'dce', 'fold-constants', 'fuse-elementwise', 'simplify']));
+  });
 
   it('leaves no tensors behind', () => {
     const p = fc.sample(programArb('grad'), { numRuns: 1, seed: 3 })[0];

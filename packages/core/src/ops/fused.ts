@@ -68,6 +68,8 @@ function bodyOf(op: string, inputs: readonly TensorType[], bodies: readonly Grap
 export function fusedDomain(body: Graph, op: string, skip: ReadonlySet<Value> = new Set(), first = 0): Shape {
   const reduced = new Set<Value>();
   const shapes: Shape[] = body.inputs.filter((v) => !skip.has(v)).map((v) => v.type.shape);
+  // Values made before `first` (a matmulEpilogue's product) are inputs of the epilogue too.
+  for (let n = 0; n < first; n++) body.nodes[n].outputs.forEach((v) => shapes.push(v.type.shape));
   for (let n = first; n < body.nodes.length; n++) {
     const node = body.nodes[n];
     const at = `${op}: body node ${n} (${node.op})`;

@@ -45,8 +45,9 @@ function broadcast(a: Shape, b: Shape): Shape | undefined {
 
 /**
  * Groups the fusible nodes of `graph` greedily in node order: each node joins the groups of the
- * fusible nodes it reads, when (1) it does not read a reduction's result, (2) the domains
- * broadcast together and a group with a reduction keeps its domain, (3) a group with expensive
+ * fusible nodes it reads, when (1) no member of the merged set reads a reduction's result in it,
+ * (2) the domains broadcast together (to a non-empty domain, unless all were empty) and a group
+ * with a reduction keeps its domain, (3) a group with expensive
  * ops is not recomputed over a larger domain, and (4) no path leaves the merged set through
  * another node or group and comes back, which would make a fused node depend on itself. Returns each node's group (undefined for nodes that are not fusible).
  *
@@ -92,6 +93,12 @@ export function partition(graph: Graph): (Group | undefined)[] {
     return false;
   };
 
+  const readsReductionWithin = (members: ReadonlySet<number>): boolean =>
+    [...members].some((m) => nodes[m].inputs.some((v) => {
+      const p = producer.get(v);
+      return p !== undefined && members.has(p) && FUSIBLE_REDUCTIONS.has(nodes[p].op);
+    }));
+
   nodes.forEach((node, i) => {
     if (!isFusible(node)) return;
     let group: Group = { members: [i], domain: domainOf(node), hasReduction: FUSIBLE_REDUCTIONS.has(node.op), heavy: HEAVY.has(node.op) };
@@ -107,10 +114,13 @@ export function partition(graph: Graph): (Group | undefined)[] {
       if (node.inputs.some((v) => producer.has(v) && groupOf[producer.get(v)!] === g && FUSIBLE_REDUCTIONS.has(nodes[producer.get(v)!].op))) continue;
       const domain = broadcast(g.domain, group.domain);
       if (!domain) continue; // (2)
+      // An empty domain runs no iterations, so members with values would never be computed.
+      if (sizeOf(domain) === 0 && (sizeOf(g.domain) > 0 || sizeOf(group.domain) > 0)) continue;
       if (g.hasReduction && !shapesEqual(domain, g.domain)) continue;
       if (group.hasReduction && !shapesEqual(domain, group.domain)) continue;
       if ((g.heavy && sizeOf(g.domain) < sizeOf(domain)) || (group.heavy && sizeOf(group.domain) < sizeOf(domain))) continue; // (3)
       const members = new Set([...g.members, ...group.members]);
+      if (readsReductionWithin(members)) continue; // (1), across the two groups
       if (createsCycle(members, i)) continue; // (4)
       const merged: Group = {
         members: [...members].sort((a, b) => a - b), domain, hasReduction: g.hasReduction || group.hasReduction, heavy: g.heavy || group.heavy,
