@@ -22,6 +22,9 @@ function feeds(graph: Graph, args: readonly Tensor[]): TypedArray[] {
   return data;
 }
 
+/** compile() options for the graph as traced (compile optimizes by default; the pipeline runs here). */
+const asTraced = { optimize: false };
+
 describe('fusion on traced graphs', () => {
   it('an MLP training step: epilogues in the forward, fused kernels with trailing sums in the backward, bit-identical', () => {
     manualSeed(0);
@@ -35,7 +38,7 @@ describe('fusion on traced graphs', () => {
       loss.backward();
       optimizer.step();
       return loss;
-    });
+    }, asTraced);
     const traced = step.graph(x, y);
     const { graph } = optimize(traced, { backend: cpu, verify: true });
     verifyGraph(graph);
@@ -52,7 +55,7 @@ describe('fusion on traced graphs', () => {
     manualSeed(1);
     const layer = new TransformerEncoderLayer(16, 2, { dimFeedforward: 32, batchFirst: true }).eval();
     const x = randn([2, 6, 16]);
-    const forward = compile((input: Tensor) => layer.forward(input));
+    const forward = compile((input: Tensor) => layer.forward(input), asTraced);
     const traced = forward.graph(x);
     const { graph } = optimize(traced, { backend: cpu, verify: true });
     expect(opCounts(graph).fusedElementwise).toBeGreaterThanOrEqual(4);
