@@ -108,7 +108,12 @@ function nodeText(graph: Graph, index: number): { text: string; inputs: string[]
   });
   graph.nodes.forEach((n) => n.outputs.forEach((v) => defs.set(v, n)));
   count(graph);
-  const text = (n: Node) => `${n.outputs.map((v) => `${names.get(v)}: ${formatType(v.type)}`).join(', ')} = ${n.op} ${n.inputs.map((v) => names.get(v)).join(' ')}${Object.keys(n.attrs).length ? ` ${JSON.stringify(n.attrs)}` : ''}`.trimEnd();
+  const attr = (v: unknown): string => (Array.isArray(v) ? `[${v.map(attr).join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const attrs = (n: Node) => {
+    const keys = Object.keys(n.attrs).sort();
+    return keys.length ? ` {${keys.map((k) => `${k}=${attr(n.attrs[k])}`).join(', ')}}` : '';
+  };
+  const text = (n: Node) => `${n.outputs.map((v) => `${names.get(v)}: ${formatType(v.type)}`).join(', ')} = ${[n.op, ...n.inputs.map((v) => names.get(v))].join(' ')}${attrs(n)}`;
   const node = graph.nodes[index];
   // Inputs the tracer made (constants, scalars) are numbers baked in at trace time: show them.
   const inputs = node.inputs.flatMap((v) => {
@@ -119,12 +124,12 @@ function nodeText(graph: Graph, index: number): { text: string; inputs: string[]
 }
 
 /**
- * One checked call: runs the traced graph node by node recording every value, runs the
- * compiled graph as usual, then puts the state back, runs `fn` eagerly recording every op, and
+ * One checked call: runs the traced graph node by node recording every value, runs `graph` (the
+ * optimized form of the entry's graph) as usual, then puts the state back, runs `fn` eagerly recording every op, and
  * compares op by op, then results and written-back state. Leaves the compiled call's state and
  * returns its results; a difference throws a {@link CompileCheckError} (or goes to `onMismatch`).
  */
-export function runChecked(fn: (...args: any[]) => any, args: readonly unknown[], entry: Entry, argTensors: readonly Tensor[], options: CheckOptions): unknown {
+export function runChecked(fn: (...args: any[]) => any, args: readonly unknown[], entry: Entry, argTensors: readonly Tensor[], options: CheckOptions, graph: Graph = entry.graph): unknown {
   const rtol = options.rtol ?? 1e-5;
   const atol = options.atol ?? 1e-6;
   const states = [...new Set([...entry.captured.flatMap((c) => (c.gradOf ? [] : [c.tensor])), ...entry.gradGuards.keys()])];
@@ -132,7 +137,7 @@ export function runChecked(fn: (...args: any[]) => any, args: readonly unknown[]
   const rng = getRngState();
   const traced = recordGraph(entry, argTensors);
   setRngState(rng);
-  const compiledResult = runEntry(entry, argTensors);
+  const compiledResult = runEntry(entry, argTensors, graph);
   const afterCompiled = snapshot(states);
   const rngAfter = getRngState();
   restore(states, before);

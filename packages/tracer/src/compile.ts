@@ -3,6 +3,7 @@ import type { CheckOptions } from './check.js';
 import { runChecked } from './check.js';
 import type { TemplateGraph } from './dynamic.js';
 import { fitTemplate, specialize } from './dynamic.js';
+import { probePoints } from './formula.js';
 import type { Entry } from './entry.js';
 import { failedGuard, runEntry, traceEntry, withGraph } from './entry.js';
 import type { CompileExplanation } from './explain.js';
@@ -113,14 +114,12 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const build = (sig: Signature): Slot => {
     const base = trace(sig);
     if (sig.symbols.length === 0) return { base };
-    const sizes = sig.symbols.map((s) => s.size);
-    // One size changed at a time fits the coefficients; all changed at once (farther) checks them.
-    const points = [sizes, ...sizes.map((_, j) => sizes.map((v, i) => (i === j ? v + 1 : v))), sizes.map((v) => 2 * v + 3)];
+    const points = probePoints(sig.symbols.map((s) => s.size));
     const describe = (p: readonly number[]) => describeSizes(sig.symbols, p);
     const probes = points.slice(1).map((p) => probeTrace(() => trace(sig, typesAt(sig.types, sig.symbols, p)), describe(p)));
     sameBehaviour([base, ...probes], points.map(describe));
     const template = fitTemplate([base, ...probes].map((e) => e.graph), points, describe);
-    return { base, dynamic: { template, symbols: sig.symbols, traced: points, bySize: new Map([[sizes.join(','), base]]) } };
+    return { base, dynamic: { template, symbols: sig.symbols, traced: points, bySize: new Map([[points[0].join(','), base]]) } };
   };
 
   const entryFor = (slot: Slot, sig: Signature): Entry => {
@@ -152,7 +151,8 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
     } else {
       stats.misses++;
       if (last) {
-        const changes = describeChanges(last.spec, sig.spec, 'args').map((c) => c.replace(/^args\[(\d+)\]/, 'arg $1'));
+        // Dynamic dimensions (masked as -1) show as n: only their sizes 0 and 1 are changes.
+        const changes = describeChanges(last.maskedSpec, sig.maskedSpec, 'args').map((c) => c.replace(/^args\[(\d+)\]/, 'arg $1').replace(/shape \[[^\]]*\] → \[[^\]]*\]/g, (m) => m.replace(/(?<=[[,])-1(?=[,\]])/g, 'n')));
         if (guardFailure) changes.push(guardFailure);
         if (changes.length === 0) changes.push(symbolChange(last, sig));
         const message = `compile: retracing ${name} (trace ${stats.misses}): ${changes.join('; ')}`;

@@ -1,39 +1,18 @@
 import type { Attrs, AttrValue, Graph, SourceLocation, TensorType, Value } from '@kiln/core';
 import { getOp, GraphBuilder, ShapeError, TraceError } from '@kiln/core';
+import { fitFormula, Formula } from './formula.js';
+
+export { Formula };
 
 /**
  * Symbolic dimensions by sampling. A function whose argument has a dynamic dimension is traced
  * at several sizes of it; the graphs must be the same except for numbers (attributes such as a
- * reshape's shape, a `full`'s value, the inputs' shapes) that are affine in the sizes — or whose
- * reciprocal is, as a mean's `1/n`. Those numbers become {@link Formula}s, and the graph for a
+ * reshape's shape, a `full`'s value, the inputs' shapes) that are polynomials of degree ≤ 2 in
+ * the sizes — or whose reciprocal is, as a mean's `1/n`. Those numbers become `Formula`s
+ * (formula.ts), and the graph for a
  * new size is rebuilt from the template ({@link specialize}) with every type inferred again by
  * the ops' shape rules, without running the function. See docs/design/compile.md.
  */
-
-/** `c + Σ a[k]·size[k]`, or its reciprocal; `integer` numbers (shapes, int attrs) must come out whole. */
-export class Formula {
-  constructor(
-    readonly c: number,
-    readonly a: readonly number[],
-    readonly reciprocal: boolean,
-    readonly integer: boolean,
-    /** Where the number sits, for messages: `node %3 (reshape) shape[0]`. */
-    readonly where: string,
-  ) {}
-
-  at(sizes: readonly number[]): number {
-    const affine = this.a.reduce((acc, a, k) => acc + a * sizes[k], this.c);
-    return this.reciprocal ? 1 / affine : affine;
-  }
-
-  /** `2·s0 + 1`, `1/(s0)`. */
-  toString(): string {
-    const terms = this.a.flatMap((a, k) => (a === 0 ? [] : [`${a === 1 ? '' : a === -1 ? '-' : `${a}·`}s${k}`]));
-    if (this.c !== 0 || terms.length === 0) terms.push(String(this.c));
-    const affine = terms.join(' + ').replace(/\+ -/g, '- ');
-    return this.reciprocal ? `1/(${affine})` : affine;
-  }
-}
 
 /** A graph with some numbers replaced by formulas. */
 type Leaf = number | string | boolean | null | Formula;
@@ -46,7 +25,7 @@ interface TemplateNode {
   readonly loc?: SourceLocation;
 }
 export interface TemplateGraph {
-  readonly inputs: readonly { readonly dtype: string; readonly shape: Tree }[];
+  readonly inputs: readonly { readonly dtype: string; readonly shape: Tree; readonly name?: string }[];
   readonly nodes: readonly TemplateNode[];
   readonly outputs: readonly number[];
 }
@@ -66,9 +45,8 @@ export function formulasOf(t: TemplateGraph, out: Formula[] = []): Formula[] {
 }
 
 /**
- * Fits a template to graphs traced at `points` (one size vector each): `points[0]` is the base,
- * `points[1..k]` change one size each, and the last point changes all of them, to check the fit.
- * Throws a TraceError naming the first difference that is structural or not affine.
+ * Fits a template to graphs traced at `points` (from `probePoints`). Throws a TraceError naming
+ * the first difference that is structural or not a formula of the sizes.
  */
 export function fitTemplate(graphs: readonly Graph[], points: readonly (readonly number[])[], describeSizes: (p: readonly number[]) => string): TemplateGraph {
   const fail = (why: string): never => {
@@ -76,16 +54,10 @@ export function fitTemplate(graphs: readonly Graph[], points: readonly (readonly
   };
   const fitNumbers = (values: readonly number[], integer: boolean, where: string): Leaf => {
     if (values.every((v) => Object.is(v, values[0]))) return values[0];
+    const f = fitFormula(values, points, integer, where);
+    if (f) return f;
     const k = points[0].length;
-    for (const reciprocal of [false, true]) {
-      const ys = values.map((v) => (reciprocal ? 1 / v : v));
-      if (!ys.every(Number.isFinite)) continue;
-      const a = points[0].map((_, j) => snap((ys[j + 1] - ys[0]) / (points[j + 1][j] - points[0][j])));
-      const c = snap(ys[0] - a.reduce((acc, aj, j) => acc + aj * points[0][j], 0));
-      const f = new Formula(c, a, reciprocal, integer, where);
-      if (points.every((p, i) => close(f.at(p), values[i]))) return f;
-    }
-    return fail(`gives ${where} = ${values.join(', ')}, which is not affine in the size${k > 1 ? 's' : ''} (nor is its reciprocal); keep that dimension out of dynamic, or compute the value with tensor ops`);
+    return fail(`gives ${where} = ${values.join(', ')}, which is not ${k > 1 ? 'a polynomial of degree ≤ 2 in the sizes' : 'a polynomial of degree ≤ 2 in the size'} (nor is its reciprocal); keep that dimension out of dynamic, or compute the value with tensor ops`);
   };
   const merge = (trees: readonly unknown[], integer: boolean, where: string): Tree => {
     const first = trees[0];
@@ -111,7 +83,7 @@ export function fitTemplate(graphs: readonly Graph[], points: readonly (readonly
     const ids = gs.map(valueIds);
     const inputs = g0.inputs.map((v, i) => {
       if (!gs.every((g) => g.inputs[i].type.dtype === v.type.dtype)) fail(`gives graph input ${i}${at} different dtypes`);
-      return { dtype: v.type.dtype as string, shape: merge(gs.map((g) => g.inputs[i].type.shape), true, `input ${i}${at} shape`) };
+      return { dtype: v.type.dtype as string, shape: merge(gs.map((g) => g.inputs[i].type.shape), true, `input ${i}${at} shape`), ...(v.name ? { name: v.name } : {}) };
     });
     const nodes = g0.nodes.map((n, j): TemplateNode => {
       const ns = gs.map((g) => g.nodes[j]);
@@ -143,16 +115,6 @@ function valueIds(g: Graph): Map<Value, number> {
   return ids;
 }
 
-/** Rounds to an integer when within rounding error of one (coefficients of shape arithmetic). */
-function snap(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - r) <= 1e-9 * Math.max(1, Math.abs(x)) ? r : x;
-}
-
-function close(x: number, y: number): boolean {
-  return Object.is(x, y) || Math.abs(x - y) <= 1e-12 * Math.max(1, Math.abs(y));
-}
-
 /**
  * The graph for one size vector: every formula evaluated, every node added again through
  * `GraphBuilder.add`, so the ops' shape rules check the new sizes. A rule that rejects them (or a
@@ -171,7 +133,7 @@ export function specialize(template: TemplateGraph, sizes: readonly number[], de
   };
   const build = (t: TemplateGraph): Graph => {
     const b = new GraphBuilder();
-    const values: Value[] = t.inputs.map((i) => b.input({ dtype: i.dtype as TensorType['dtype'], shape: value(i.shape) as number[] }));
+    const values: Value[] = t.inputs.map((i) => b.input({ dtype: i.dtype as TensorType['dtype'], shape: value(i.shape) as number[] }, i.name));
     t.nodes.forEach((n, j) => {
       const attrs = Object.fromEntries(Object.entries(n.attrs).map(([k, v]) => [k, value(v)])) as Attrs;
       const subgraphs = n.subgraphs?.map(build);

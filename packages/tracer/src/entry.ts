@@ -1,7 +1,7 @@
 import type { Graph, TensorType } from '@kiln/core';
 import { ArgumentError, shapeToString } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
-import { fromStorage, getBackend, getRngState, setRngState, tensor, withInterpreter } from '@kiln/eager';
+import { fromStorage, getBackend, getRngState, keep, setRngState, tensor, withInterpreter } from '@kiln/eager';
 import { executeGraph, ownsOutput } from '@kiln/runtime';
 import type { Captured, Guard } from './trace.js';
 import { guardKey, Trace } from './trace.js';
@@ -206,7 +206,7 @@ export function writeBack(entry: Entry, outs: readonly Tensor[]): unknown {
   entry.gradUpdates.forEach((target, k) => {
     const value = outs[numResults + entry.updates.length + k];
     const old = target.grad;
-    target.grad = value;
+    target.grad = keep(value); // as backward() does: gradients outlive the caller's tidy()
     if (old !== value) old?.dispose();
   });
   for (const target of entry.gradClears) {

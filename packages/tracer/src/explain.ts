@@ -1,7 +1,9 @@
 import type { Graph, Node, Value } from '@kiln/core';
 import { itemSize, printGraph, shapeToString, sizeOf } from '@kiln/core';
+import { memoryPlanFor } from '@kiln/runtime';
 import type { CompileStats } from './compile.js';
-import type { Formula, TemplateGraph } from './dynamic.js';
+import type { TemplateGraph } from './dynamic.js';
+import type { Formula } from './formula.js';
 import { formulasOf } from './dynamic.js';
 import type { Entry } from './entry.js';
 import type { SizeSymbol } from './signature.js';
@@ -25,8 +27,12 @@ export interface CompileExplanation {
   readonly passes: readonly PassSummary[];
   /** Fused kernels in the graph: `fusedElementwise: mul, add, tanh → f32[128,512]`. */
   readonly fusedKernels: readonly string[];
-  /** Most bytes of intermediate values alive at once while the graph runs (inputs not counted). */
-  readonly peakBytes: number;
+  /**
+   * The runtime's memory plan for the graph (`planMemory`): `plannedPeakBytes` is the most bytes
+   * of intermediate values held at once (inputs not counted), `naiveBytes` what a buffer per
+   * value would take, `reusedBuffers` how many values reuse a dead one's buffer.
+   */
+  readonly memory: { readonly plannedPeakBytes: number; readonly liveBytes: number; readonly naiveBytes: number; readonly reusedBuffers: number };
   /** Bytes of the graph's inputs (arguments, captured tensors), owned by the caller. */
   readonly inputBytes: number;
   readonly retraceReasons: readonly string[];
@@ -50,26 +56,6 @@ export interface ExplainContext {
 
 const bytesOf = (v: Value) => itemSize(v.type.dtype) * sizeOf(v.type.shape);
 
-/**
- * The most bytes of node outputs alive at once when each is freed after its last use (as the
- * runtime's interpreter frees them); graph outputs live to the end.
- */
-export function peakBytes(graph: Graph): number {
-  const last = new Map<Value, number>();
-  graph.nodes.forEach((n, i) => n.inputs.forEach((v) => last.set(v, i)));
-  const outputs = new Set(graph.outputs);
-  const inputs = new Set(graph.inputs);
-  let live = 0;
-  let peak = 0;
-  graph.nodes.forEach((n, i) => {
-    for (const v of n.outputs) live += bytesOf(v);
-    peak = Math.max(peak, live);
-    const dying = new Set([...n.inputs.filter((v) => last.get(v) === i), ...n.outputs.filter((v) => !last.has(v))]);
-    for (const v of dying) if (!outputs.has(v) && !inputs.has(v)) live -= bytesOf(v);
-  });
-  return peak;
-}
-
 /** Nodes the fusion passes made (nodes with a body that are not control flow). */
 function fusedKernels(graph: Graph): string[] {
   const out: string[] = [];
@@ -86,6 +72,11 @@ function fusedKernels(graph: Graph): string[] {
 
 function isControl(n: Node): boolean {
   return n.op === 'cond' || n.op === 'whileLoop' || n.op === 'scan';
+}
+
+function memoryOf(graph: Graph): CompileExplanation['memory'] {
+  const plan = memoryPlanFor(graph);
+  return { plannedPeakBytes: plan.plannedPeakBytes, liveBytes: plan.liveBytes, naiveBytes: plan.naiveBytes, reusedBuffers: plan.reused };
 }
 
 function formatBytes(n: number): string {
@@ -111,7 +102,7 @@ export function explainEntry(entry: Entry, ctx: ExplainContext): CompileExplanat
   };
   const report: Omit<CompileExplanation, 'toString'> = {
     graph, tracedGraph: entry.graph, passes: ctx.optimized?.passes ?? [], fusedKernels: fusedKernels(graph),
-    peakBytes: peakBytes(graph), inputBytes: graph.inputs.reduce((acc, v) => acc + bytesOf(v), 0),
+    memory: memoryOf(graph), inputBytes: graph.inputs.reduce((acc, v) => acc + bytesOf(v), 0),
     retraceReasons: ctx.retraceReasons, guards, ...(dynamic ? { dynamic } : {}), stats: ctx.stats,
   };
   return { ...report, toString: () => formatExplanation(ctx.name, report) };
@@ -128,7 +119,8 @@ function formatExplanation(name: string, r: Omit<CompileExplanation, 'toString'>
     });
   }
   lines.push(`fused kernels: ${r.fusedKernels.length ? '' : 'none'}`, ...r.fusedKernels.map((k) => `  ${k}`));
-  lines.push(`peak memory: ${formatBytes(r.peakBytes)} of intermediate values (inputs: ${formatBytes(r.inputBytes)})`);
+  const m = r.memory;
+  lines.push(`planned peak memory: ${formatBytes(m.plannedPeakBytes)} of intermediate values (${formatBytes(m.naiveBytes)} without buffer reuse, ${m.reusedBuffers} reused; inputs: ${formatBytes(r.inputBytes)})`);
   lines.push(`guards: ${r.guards.length ? '' : 'none'}`, ...r.guards.map((g) => `  ${g}`));
   if (r.dynamic) {
     lines.push(`dynamic: ${r.dynamic.symbols.join('; ')} (traced at ${r.dynamic.tracedAt.map((p) => `[${p}]`).join(', ')})`);

@@ -30,6 +30,8 @@ export interface SizeSymbol {
 /** One call's arguments reduced to what the cache compares. */
 export interface Signature {
   readonly spec: Spec;
+  /** The spec with each dynamic dimension of size ≥ 2 written as -1, for retrace messages. */
+  readonly maskedSpec: Spec;
   /** The argument tensors (not static ones), in the order the graph takes them. */
   readonly tensors: readonly Tensor[];
   readonly types: readonly TensorType[];
@@ -103,7 +105,11 @@ export function signatureOf(args: readonly unknown[], options: SignatureOptions)
   const types = tensors.map((t) => ({ dtype: t.dtype, shape: [...t.shape] }));
   const keyTypes = types.map((t, i) => ({ dtype: t.dtype, shape: t.shape.map((n, axis) => (symbolOf.has(`${i}:${axis}`) ? `$${symbolOf.get(`${i}:${axis}`)}` : n)) }));
   const key = `${JSON.stringify(withoutShapes(spec))}|${JSON.stringify(keyTypes)}`;
-  return { spec, tensors, types, staticTensors, symbols, key };
+  const maskedSpec: Spec = {
+    kind: 'array',
+    items: items.map((item, arg) => (item.kind === 'tensor' && dims.some((d) => d.arg === arg) ? { ...item, shape: item.shape.map((n, axis) => (symbolOf.has(`${firstTensor[arg]}:${axis}`) ? -1 : n)) } : item)),
+  };
+  return { spec, maskedSpec, tensors, types, staticTensors, symbols, key };
 }
 
 /** The spec with tensor shapes left out (they go into the key separately). */
@@ -140,8 +146,9 @@ function staticSpec(value: unknown, staticTensors: Tensor[]): Spec {
       staticTensors.push(v);
       const data = v.bufferFor('compile (a static tensor argument)') && v.dataSync();
       const type = `${v.dtype}${shapeToString(v.shape)}`;
-      const shown = v.size <= 8 ? `tensor ${JSON.stringify(Array.from(data as ArrayLike<number>))}` : `${type} tensor #${hashData(data).slice(0, 8)}`;
-      return { key: `T(${type},${hashData(data)})`, display: v.size <= 8 ? `${type} ${shown.slice(7)}` : shown };
+      const values = Array.from(data as ArrayLike<number>);
+      const shown = v.size > 8 ? `tensor #${hashData(data).slice(0, 8)}` : v.rank === 0 ? String(values[0]) : JSON.stringify(values);
+      return { key: `T(${type},${hashData(data)})`, display: `${type} ${shown}` };
     }
     if (v === null || v === undefined || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') {
       const text = typeof v === 'number' && Object.is(v, -0) ? '-0' : (JSON.stringify(v) ?? 'undefined');
