@@ -14,7 +14,7 @@
 export const PACKAGE_INFO = Object.freeze({
   name: '@kiln/nn',
   status: 'working',
-  planned: Object.freeze(['checkpoints']),
+  planned: Object.freeze([] as string[]),
 } as const);
 
 export { Parameter } from './parameter.js';
@@ -34,3 +34,4 @@ export { TransformerEncoderLayer, type TransformerEncoderLayerOptions, type Enco
 export * from './losses/index.js';
 export * from './optim/index.js';
 export * from './data/index.js';
+export { saveCheckpoint, loadCheckpoint, type CheckpointParts, type SaveCheckpointOptions, type LoadCheckpointOptions, type LoadCheckpointResult } from './checkpoint.js';

@@ -64,12 +64,7 @@ export function writeAttr(b: Builder, key: string, kind: FbAttrKind, value: Attr
   Attr.addKey(b, keyOffset);
   Attr.addKind(b, kind);
   if (kind === FbAttrKind.Int) Attr.addIntValue(b, BigInt(value as number));
-  if (kind === FbAttrKind.Float) {
-    // The builder skips a field equal to its default, and -0 == 0: force it so -0 stays -0.
-    b.forceDefaults(true);
-    Attr.addFloatValue(b, value as number);
-    b.forceDefaults(false);
-  }
+  if (kind === FbAttrKind.Float) Attr.addFloatValue(b, value as number);
   if (kind === FbAttrKind.Bool) Attr.addBoolValue(b, value as boolean);
   if (kind === FbAttrKind.DType) Attr.addDtypeValue(b, dtypeCode(value as DType));
   if (stringOffset) Attr.addStringValue(b, stringOffset);

@@ -4,9 +4,9 @@ import type { Offset } from 'flatbuffers';
 import { Builder } from 'flatbuffers';
 import { metadataKind, writeAttr, dtypeCode } from './attrs.js';
 import { DEFAULT_PRODUCER, KILN_FILE_IDENTIFIER, KILN_SCHEMA_VERSION } from './constants.js';
-import { Affine as FbAffine, Model, TensorData, TensorType as FbTensorType, Version } from './generated/kiln_generated.js';
+import { Model, SizeExpr as FbSizeExpr, TensorData, TensorType as FbTensorType, Term, Version } from './generated/kiln_generated.js';
 import { LAYOUT, slotOf } from './layout.js';
-import type { Affine, Metadata, Producer } from './types.js';
+import type { Metadata, Producer, SizeExpr } from './types.js';
 import { alignUp, layoutWeights, writeWeights } from './weights.js';
 
 /** The Model fields a writer fills besides the shared ones (tensors, exprs, files, metadata). */
@@ -25,14 +25,21 @@ export interface ModelFields {
  */
 export class FileWriter {
   readonly b = new Builder(4096);
-  private readonly exprs: Affine[] = [];
+
+  constructor() {
+    // Every scalar is written even when it equals the schema's default: the builder would skip
+    // such fields by comparing with ==, which loses -0, and explicit fields keep files uniform.
+    this.b.forceDefaults(true);
+  }
+
+  private readonly exprs: SizeExpr[] = [];
   private readonly exprIndex = new Map<string, number>();
   private readonly files = new Map<string, number>();
   private readonly tensors: { name: string; dtype: DType; shape: readonly number[]; data: TypedArray }[] = [];
 
   /** Index of `a` in Model.exprs (equal expressions share one entry). */
-  expr(a: Affine): number {
-    const key = JSON.stringify([a.constant, a.coefficients, a.reciprocal ?? false]);
+  expr(a: SizeExpr): number {
+    const key = JSON.stringify([a.terms.map((t) => [Object.is(t.coefficient, -0) ? '-0' : t.coefficient, t.symbols]), a.reciprocal ?? false]);
     let i = this.exprIndex.get(key);
     if (i === undefined) {
       i = this.exprs.length;
@@ -56,7 +63,7 @@ export class FileWriter {
   }
 
   /** A TensorType table; `dims` (one per axis, null for fixed) makes dimensions symbolic. */
-  tensorType(type: TensorType, dims?: readonly (Affine | null)[]): Offset {
+  tensorType(type: TensorType, dims?: readonly (SizeExpr | null)[]): Offset {
     const b = this.b;
     const shape = FbTensorType.createShapeVector(b, type.shape.map((d) => BigInt(d)));
     const exprs = dims?.some((d) => d !== null) ? FbTensorType.createDimExprsVector(b, dims.map((d) => (d === null ? -1 : this.expr(d)))) : 0;
@@ -95,14 +102,17 @@ export class FileWriter {
     });
     const meta = this.tables(Object.entries(metadata), ([key, value]) => writeAttr(b, key, metadataKind(value, `metadata '${key}'`), value));
     const exprs = this.tables(this.exprs, (a) => {
-      const coefficients = FbAffine.createCoefficientsVector(b, [...a.coefficients]);
-      FbAffine.startAffine(b);
-      b.forceDefaults(true); // keeps -0
-      FbAffine.addConstant(b, a.constant);
-      b.forceDefaults(false);
-      FbAffine.addCoefficients(b, coefficients);
-      if (a.reciprocal) FbAffine.addReciprocal(b, true);
-      return FbAffine.endAffine(b);
+      const terms = this.tables(a.terms, (t) => {
+        const symbols = Term.createSymbolsVector(b, [...t.symbols]);
+        Term.startTerm(b);
+        Term.addCoefficient(b, t.coefficient);
+        Term.addSymbols(b, symbols);
+        return Term.endTerm(b);
+      });
+      FbSizeExpr.startSizeExpr(b);
+      FbSizeExpr.addTerms(b, terms);
+      FbSizeExpr.addReciprocal(b, a.reciprocal ?? false);
+      return FbSizeExpr.endSizeExpr(b);
     });
     const files = Model.createFilesVector(b, [...this.files.keys()].map((f) => b.createString(f)));
     const producerName = b.createString(producer.name);
@@ -120,10 +130,7 @@ export class FileWriter {
     Model.addExprs(b, exprs);
     Model.addFiles(b, files);
     Model.addTensors(b, tensors);
-    // Present whatever its value, so that it can be patched once the FlatBuffer's length is known.
-    b.forceDefaults(true);
-    Model.addWeightsOffset(b, 0n);
-    b.forceDefaults(false);
+    Model.addWeightsOffset(b, 0n); // patched once the FlatBuffer's length is known
     Model.addWeightsSize(b, BigInt(layout.size));
     Model.addMetadata(b, meta);
     b.finish(Model.endModel(b), KILN_FILE_IDENTIFIER);

@@ -17,11 +17,9 @@ export { FormatError } from './errors.js';
 export { writeModel } from './writer.js';
 export { readModel } from './reader.js';
 export { writeTensors, readTensors } from './tensors.js';
-export { specializeGraph, bindSizes, evalAffine, formatAffine } from './symbolic.js';
+export { specializeGraph, bindSizes, evalSizeExpr, formatSizeExpr } from './symbolic.js';
 export { opVersion, supportsOpVersion } from './op_versions.js';
 export type {
-  InputRole, OutputRole, SignatureInput, SignatureOutput, Signature, HostTensor, SymbolDef, Affine, SymbolicShapes,
+  InputRole, OutputRole, SignatureInput, SignatureOutput, Signature, HostTensor, SymbolDef, SizeExpr, SizeTerm, SymbolicShapes,
   Producer, Metadata, ModelContent, SchemaVersion, ModelFile, TensorsFile, ReadOptions,
 } from './types.js';
-// ONNX export: Kiln graphs as ONNX models (opset 17).
-export * from './onnx/index.js';

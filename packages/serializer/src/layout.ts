@@ -21,7 +21,7 @@ export interface FieldLayout {
 }
 
 export type TableName =
-  | 'Affine' | 'SymbolDef' | 'TensorType' | 'Attr' | 'OpEntry' | 'Location' | 'Value' | 'Node' | 'Graph'
+  | 'Term' | 'SizeExpr' | 'SymbolDef' | 'TensorType' | 'Attr' | 'OpEntry' | 'Location' | 'Value' | 'Node' | 'Graph'
   | 'SignatureInput' | 'SignatureOutput' | 'Signature' | 'TensorData' | 'Model';
 
 const scalar = (size: 1 | 2 | 4 | 8): FieldKind => ({ kind: 'scalar', size });
@@ -36,7 +36,8 @@ export const VERSION_STRUCT_SIZE = 4;
 export const ATTR_EXPR_SIZE = 8;
 
 export const LAYOUT: Readonly<Record<TableName, readonly FieldLayout[]>> = {
-  Affine: [f('constant', scalar(8)), f('coefficients', vector(8)), f('reciprocal', scalar(1))],
+  Term: [f('coefficient', scalar(8)), f('symbols', vector(2))],
+  SizeExpr: [f('terms', tables('Term')), f('reciprocal', scalar(1))],
   SymbolDef: [f('name', string, true), f('min', scalar(8)), f('max', scalar(8))],
   TensorType: [f('dtype', scalar(1)), f('shape', vector(8)), f('dim_exprs', vector(4))],
   Attr: [
@@ -59,7 +60,7 @@ export const LAYOUT: Readonly<Record<TableName, readonly FieldLayout[]>> = {
   Model: [
     f('version', { kind: 'struct', size: VERSION_STRUCT_SIZE, align: 2 }, true), f('producer_name', string), f('producer_version', string),
     f('ops', tables('OpEntry')), f('graphs', tables('Graph')), f('main_graph', scalar(4)), f('signature', table('Signature')),
-    f('symbols', tables('SymbolDef')), f('symbol_values', vector(8)), f('exprs', tables('Affine')), f('files', { kind: 'strings' }),
+    f('symbols', tables('SymbolDef')), f('symbol_values', vector(8)), f('exprs', tables('SizeExpr')), f('files', { kind: 'strings' }),
     f('tensors', tables('TensorData')), f('weights_offset', scalar(8)), f('weights_size', scalar(8)), f('metadata', tables('Attr')),
   ],
 };

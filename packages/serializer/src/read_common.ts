@@ -6,7 +6,7 @@ import { KILN_SCHEMA_VERSION } from './constants.js';
 import { FormatError } from './errors.js';
 import type { TensorType as FbTensorType } from './generated/kiln_generated.js';
 import { Model } from './generated/kiln_generated.js';
-import type { Affine, Producer, SchemaVersion, SymbolDef } from './types.js';
+import type { Producer, SchemaVersion, SizeExpr, SymbolDef } from './types.js';
 import { readVersion, verifyBuffer } from './verify_buffer.js';
 import { checkSegment, checkedByteSize, readWeights } from './weights.js';
 
@@ -111,7 +111,7 @@ export function readTensorType(t: FbTensorType, where: string, exprCount: number
 }
 
 /** Symbols, their sizes at the saved example, and the expressions (all checked for shape, not yet for meaning). */
-export function readSymbols(model: Model): { symbols: SymbolDef[]; sizes: number[]; exprs: Affine[] } {
+export function readSymbols(model: Model): { symbols: SymbolDef[]; sizes: number[]; exprs: SizeExpr[] } {
   const symbols = Array.from({ length: model.symbolsLength() }, (_, i): SymbolDef => {
     const s = model.symbols(i)!;
     const min = safeInteger(s.min(), `symbol ${i} min`);
@@ -121,11 +121,20 @@ export function readSymbols(model: Model): { symbols: SymbolDef[]; sizes: number
   });
   const sizes = Array.from({ length: model.symbolValuesLength() }, (_, i) => safeInteger(model.symbolValues(i)!, `symbol_values[${i}]`));
   if (sizes.length !== symbols.length) throw new FormatError(`the file has ${symbols.length} symbols but ${sizes.length} symbol_values`);
-  const exprs = Array.from({ length: model.exprsLength() }, (_, i): Affine => {
+  const exprs = Array.from({ length: model.exprsLength() }, (_, i): SizeExpr => {
     const e = model.exprs(i)!;
-    const coefficients = Array.from({ length: e.coefficientsLength() }, (_, k) => e.coefficients(k)!);
-    if (coefficients.length !== symbols.length) throw new FormatError(`expression ${i} has ${coefficients.length} coefficients for ${symbols.length} symbols`);
-    return { constant: e.constant(), coefficients, ...(e.reciprocal() ? { reciprocal: true } : {}) };
+    const terms = Array.from({ length: e.termsLength() }, (_, j) => {
+      const t = e.terms(j)!;
+      const coefficient = t.coefficient();
+      if (!Number.isFinite(coefficient)) throw new FormatError(`expression ${i} term ${j}: the coefficient ${coefficient} is not finite`);
+      const syms = Array.from({ length: t.symbolsLength() }, (_, k) => {
+        const s = t.symbols(k)!;
+        if (s >= symbols.length) throw new FormatError(`expression ${i} term ${j} refers to symbol ${s}, but the file has ${symbols.length} symbols`);
+        return s;
+      });
+      return { coefficient, symbols: syms };
+    });
+    return { terms, ...(e.reciprocal() ? { reciprocal: true } : {}) };
   });
   return { symbols, sizes, exprs };
 }

@@ -5,7 +5,7 @@ import { FormatError } from './errors.js';
 import type { Model, Node as FbNode, Value as FbValue } from './generated/kiln_generated.js';
 import { opVersion } from './op_versions.js';
 import { readTensorType } from './read_common.js';
-import type { Affine } from './types.js';
+import type { SizeExpr } from './types.js';
 
 /** Most levels of sub-graphs inside sub-graphs a file may have. */
 export const MAX_SUBGRAPH_DEPTH = 64;
@@ -30,13 +30,13 @@ export function readOpTable(model: Model): OpDef[] {
 /** Decoded graphs and their symbolic parts. */
 export interface ReadGraphs {
   readonly graphs: readonly Graph[];
-  readonly dims: Map<Value, readonly (Affine | null)[]>;
-  readonly attrs: Map<Node, Record<string, (Affine | null)[]>>;
+  readonly dims: Map<Value, readonly (SizeExpr | null)[]>;
+  readonly attrs: Map<Node, Record<string, (SizeExpr | null)[]>>;
 }
 
 interface Context {
   readonly ops: readonly OpDef[];
-  readonly exprs: readonly Affine[];
+  readonly exprs: readonly SizeExpr[];
   readonly files: readonly string[];
   readonly maxValueBytes: number;
   readonly maxNodes: number;
@@ -50,8 +50,8 @@ interface Context {
 export function readGraphs(model: Model, ctx: Context): ReadGraphs {
   const n = model.graphsLength();
   const graphs: Graph[] = new Array(n);
-  const dims = new Map<Value, readonly (Affine | null)[]>();
-  const attrs = new Map<Node, Record<string, (Affine | null)[]>>();
+  const dims = new Map<Value, readonly (SizeExpr | null)[]>();
+  const attrs = new Map<Node, Record<string, (SizeExpr | null)[]>>();
   const expanded = new Array<number>(n).fill(0);
   const depth = new Array<number>(n).fill(0);
   const used = new Array<boolean>(n).fill(false);
@@ -96,7 +96,7 @@ function valueAt(values: readonly Value[], id: number, where: string): Value {
 
 function readNode(
   fb: FbNode, where: string, values: Value[], value: (v: FbValue, at: string) => Value, ctx: Context,
-  symbolicAttrs: Map<Node, Record<string, (Affine | null)[]>>, graphIndex: number, graphs: readonly Graph[],
+  symbolicAttrs: Map<Node, Record<string, (SizeExpr | null)[]>>, graphIndex: number, graphs: readonly Graph[],
 ): { node: Node; subs: number[] } {
   const graphCount = graphs.length;
   const opIndex = fb.op();
@@ -106,7 +106,7 @@ function readNode(
   const inputs = Array.from({ length: fb.inputsLength() }, (_, i) => valueAt(values, fb.inputs(i)!, `${at} input ${i}`));
   const schema = op.attrs as Record<string, AttrKind>;
   const attrs: Record<string, AttrValue> = {};
-  const symbolic: Record<string, (Affine | null)[]> = {};
+  const symbolic: Record<string, (SizeExpr | null)[]> = {};
   for (let i = 0; i < fb.attrsLength(); i++) {
     const a = readAttr(fb.attrs(i)!, at);
     const attrAt = `${at} attribute '${a.key}'`;
@@ -138,10 +138,10 @@ function readNode(
   return { node, subs };
 }
 
-function attrExprs(value: AttrValue, refs: readonly { element: number; expr: number }[], exprs: readonly Affine[], where: string): (Affine | null)[] {
+function attrExprs(value: AttrValue, refs: readonly { element: number; expr: number }[], exprs: readonly SizeExpr[], where: string): (SizeExpr | null)[] {
   const length = typeof value === 'number' ? 1 : Array.isArray(value) ? value.length : 0;
   if (length === 0) throw new FormatError(`${where}: only numbers can be symbolic, but it holds ${JSON.stringify(value)}`);
-  const out = new Array<Affine | null>(length).fill(null);
+  const out = new Array<SizeExpr | null>(length).fill(null);
   for (const { element, expr } of refs) {
     if (element >= length) throw new FormatError(`${where}: a symbolic entry for element ${element} of ${length}`);
     if (expr >= exprs.length) throw new FormatError(`${where}: refers to expression ${expr}, but the file has ${exprs.length}`);

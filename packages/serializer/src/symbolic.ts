@@ -1,25 +1,42 @@
 import type { Attrs, AttrValue, Graph, Node, TensorType, Value } from '@kiln/core';
 import { ArgumentError, getOp, GraphBuilder, KilnError, ShapeError, shapeToString } from '@kiln/core';
-import type { Affine, Signature, SymbolicShapes } from './types.js';
+import type { Signature, SizeExpr, SymbolicShapes } from './types.js';
 
 /**
  * Symbolic dimensions: a graph holds every number at one set of symbol sizes; `SymbolicShapes`
- * says which numbers are affine in the sizes. `specializeGraph` rebuilds the graph for other
+ * says which numbers are polynomials in the sizes (or reciprocals of one). `specializeGraph` rebuilds the graph for other
  * sizes with every type inferred again by the ops' shape rules.
  */
 
-/** The value of `a` at `sizes`. */
-export function evalAffine(a: Affine, sizes: readonly number[]): number {
-  const affine = a.coefficients.reduce((acc, c, k) => acc + c * sizes[k], a.constant);
-  return a.reciprocal ? 1 / affine : affine;
+/**
+ * The value of `e` at `sizes` (one per symbol).
+ *
+ * @example
+ * ```ts
+ * evalSizeExpr({ terms: [{ coefficient: 2, symbols: [0] }, { coefficient: 1, symbols: [] }] }, [5]); // 11
+ * ```
+ */
+export function evalSizeExpr(e: SizeExpr, sizes: readonly number[]): number {
+  const sum = e.terms.reduce((acc, t) => acc + t.symbols.reduce((p, k) => p * sizes[k], t.coefficient), 0);
+  return e.reciprocal ? 1 / sum : sum;
 }
 
-/** `2·batch + 1`, `1/(batch)`, for messages. */
-export function formatAffine(a: Affine, names: readonly string[]): string {
-  const terms = a.coefficients.flatMap((c, k) => (c === 0 ? [] : [`${c === 1 ? '' : `${c}·`}${names[k] ?? `s${k}`}`]));
-  if (a.constant !== 0 || terms.length === 0) terms.push(String(a.constant));
-  const text = terms.join(' + ');
-  return a.reciprocal ? `1/(${text})` : text;
+/**
+ * `2·batch + 1`, `h·w`, `1/(batch)`, for messages and signatures.
+ *
+ * @example
+ * ```ts
+ * formatSizeExpr({ terms: [{ coefficient: 1, symbols: [0] }] }, ['batch']); // 'batch'
+ * ```
+ */
+export function formatSizeExpr(e: SizeExpr, names: readonly string[]): string {
+  const parts = e.terms.filter((t) => t.coefficient !== 0).map((t) => {
+    const product = t.symbols.map((k) => names[k] ?? `s${k}`).join('·');
+    if (!product) return String(t.coefficient);
+    return t.coefficient === 1 ? product : `${t.coefficient}·${product}`;
+  });
+  const text = parts.join(' + ') || '0';
+  return e.reciprocal ? `1/(${text})` : text;
 }
 
 const isIntegerKind = (op: string, key: string) => {
@@ -62,9 +79,12 @@ export function symbolicProblem(graph: Graph, signature: Signature, s: SymbolicS
     if (!Number.isSafeInteger(n) || n < sym.min || (sym.max !== undefined && n > sym.max)) return `symbol '${sym.name}' has size ${n} in the graph, outside its bounds ${boundsOf(sym.min, sym.max)}`;
   }
   const symbolNames = s.symbols.map((x) => x.name);
-  const affineProblem = (a: Affine, where: string): string | undefined => {
-    if (a === null || typeof a !== 'object' || !Array.isArray(a.coefficients) || a.coefficients.length !== k) return `${where}: an expression needs one coefficient per symbol (${k})`;
-    if (!Number.isFinite(a.constant) || !a.coefficients.every(Number.isFinite)) return `${where}: an expression's numbers must be finite`;
+  const exprProblem = (e: SizeExpr, where: string): string | undefined => {
+    if (e === null || typeof e !== 'object' || !Array.isArray(e.terms)) return `${where}: an expression must be { terms, reciprocal? }`;
+    for (const t of e.terms) {
+      if (!Number.isFinite(t?.coefficient) || !Array.isArray(t.symbols)) return `${where}: each term needs a finite coefficient and a list of symbols`;
+      if (!t.symbols.every((j: number) => Number.isInteger(j) && j >= 0 && j < k)) return `${where}: a term refers to a symbol outside 0..${k - 1}`;
+    }
     return undefined;
   };
   const graphs = graphsOf(graph);
@@ -76,10 +96,10 @@ export function symbolicProblem(graph: Graph, signature: Signature, s: SymbolicS
     for (const [axis, a] of dims.entries()) {
       if (a === null) continue;
       const where = `dimension ${axis} of a ${shapeToString(v.type.shape)} value`;
-      const bad = affineProblem(a, where);
+      const bad = exprProblem(a, where);
       if (bad) return bad;
-      const at = evalAffine(a, s.sizes);
-      if (!close(at, v.type.shape[axis], true)) return `${where} is ${formatAffine(a, symbolNames)} = ${at} at the graph's sizes, not ${v.type.shape[axis]}`;
+      const at = evalSizeExpr(a, s.sizes);
+      if (!close(at, v.type.shape[axis], true)) return `${where} is ${formatSizeExpr(a, symbolNames)} = ${at} at the graph's sizes, not ${v.type.shape[axis]}`;
     }
   }
   for (const [node, byKey] of s.attrs) {
@@ -92,10 +112,10 @@ export function symbolicProblem(graph: Graph, signature: Signature, s: SymbolicS
       for (const [i, a] of exprs.entries()) {
         if (a === null) continue;
         const where = `${node.op} attribute '${key}'[${i}]`;
-        const bad = affineProblem(a, where);
+        const bad = exprProblem(a, where);
         if (bad) return bad;
-        const at = evalAffine(a, s.sizes);
-        if (!close(at, numbers[i], integer)) return `${where} is ${formatAffine(a, symbolNames)} = ${at} at the graph's sizes, not ${numbers[i]}`;
+        const at = evalSizeExpr(a, s.sizes);
+        if (!close(at, numbers[i], integer)) return `${where} is ${formatSizeExpr(a, symbolNames)} = ${at} at the graph's sizes, not ${numbers[i]}`;
       }
     }
   }
@@ -116,7 +136,7 @@ function boundsOf(min: number, max: number | undefined): string {
 function bindingOf(graph: Graph, signature: Signature, s: SymbolicShapes, k: number): { input: number; axis: number } | undefined {
   for (const [i, v] of graph.inputs.entries()) {
     if (signature.inputs[i]?.role !== 'input') continue;
-    const axis = (s.dims.get(v) ?? []).findIndex((a) => a !== null && !a.reciprocal && a.constant === 0 && a.coefficients.every((c, j) => c === (j === k ? 1 : 0)));
+    const axis = (s.dims.get(v) ?? []).findIndex((e) => e !== null && !e.reciprocal && e.terms.length === 1 && e.terms[0].coefficient === 1 && e.terms[0].symbols.length === 1 && e.terms[0].symbols[0] === k);
     if (axis >= 0) return { input: i, axis };
   }
   return undefined;
@@ -143,7 +163,7 @@ export function bindSizes(graph: Graph, signature: Signature, s: SymbolicShapes,
     const got = shapeOf.get(i)!;
     if (got.length !== want.shape.length || got.some((d, a) => d !== want.shape[a])) {
       const dims = s.dims.get(graph.inputs[i]) ?? [];
-      const expected = want.shape.map((d, a) => (dims[a] ? `${formatAffine(dims[a]!, names)}=${d}` : String(d))).join(',');
+      const expected = want.shape.map((d, a) => (dims[a] ? `${formatSizeExpr(dims[a]!, names)}=${d}` : String(d))).join(',');
       throw new ShapeError(`input '${signature.inputs[i].name}' has shape ${shapeToString(got)}, but with ${names.map((n, k) => `${n} = ${sizes[k]}`).join(', ')} the model takes [${expected}]`);
     }
   }
@@ -153,7 +173,7 @@ export function bindSizes(graph: Graph, signature: Signature, s: SymbolicShapes,
 function typeAt(v: Value, s: SymbolicShapes, sizes: readonly number[]): TensorType {
   const dims = s.dims.get(v);
   if (!dims) return v.type;
-  return { dtype: v.type.dtype, shape: v.type.shape.map((d, a) => (dims[a] ? Math.round(evalAffine(dims[a]!, sizes)) : d)) };
+  return { dtype: v.type.dtype, shape: v.type.shape.map((d, a) => (dims[a] ? Math.round(evalSizeExpr(dims[a]!, sizes)) : d)) };
 }
 
 /**
@@ -204,9 +224,9 @@ function attrsAt(n: Node, s: SymbolicShapes, sizes: readonly number[]): Attrs {
   const attrs: Record<string, AttrValue> = { ...n.attrs };
   for (const [key, list] of Object.entries(exprs)) {
     const integer = isIntegerKind(n.op, key);
-    const at = (a: Affine | null, old: number) => {
+    const at = (a: SizeExpr | null, old: number) => {
       if (!a) return old;
-      const v = evalAffine(a, sizes);
+      const v = evalSizeExpr(a, sizes);
       if (!integer) return v;
       const r = Math.round(v);
       if (Math.abs(v - r) > 1e-9) throw new ShapeError(`${n.op} attribute '${key}' is ${v} at these sizes, not a whole number: the sizes do not fit the model`);

@@ -69,26 +69,32 @@ export interface SymbolDef {
   readonly max?: number;
 }
 
+/** `coefficient` times the product of the sizes of `symbols` (indices; repeated: a power; none: a constant). */
+export interface SizeTerm {
+  readonly coefficient: number;
+  readonly symbols: readonly number[];
+}
+
 /**
- * `constant + Σ coefficients[k]·sizes[k]`, or its reciprocal: how a dimension or a number
- * in an attribute depends on the symbols' sizes.
+ * The sum of the terms — a polynomial in the symbols' sizes — or its reciprocal: how a
+ * dimension or a number in an attribute depends on the symbolic dimensions.
  *
  * @example
  * ```ts
- * const twiceBatch: Affine = { constant: 0, coefficients: [2] };            // 2·batch
- * const inverse: Affine = { constant: 0, coefficients: [1], reciprocal: true }; // 1/batch (a mean)
+ * const twiceBatch: SizeExpr = { terms: [{ coefficient: 2, symbols: [0] }] };                 // 2·batch
+ * const area: SizeExpr = { terms: [{ coefficient: 1, symbols: [0, 1] }] };                    // h·w
+ * const inverse: SizeExpr = { terms: [{ coefficient: 1, symbols: [0] }], reciprocal: true };  // 1/batch
  * ```
  */
-export interface Affine {
-  readonly constant: number;
-  readonly coefficients: readonly number[];
+export interface SizeExpr {
+  readonly terms: readonly SizeTerm[];
   readonly reciprocal?: boolean;
 }
 
 /**
  * Which numbers of a graph depend on symbolic dimensions. The graph itself holds every
  * number at `sizes`; `dims` and `attrs` say how they change for other sizes (null: fixed).
- * Every symbol must appear alone (coefficient 1, constant 0) as some dimension of a user input,
+ * Every symbol must appear alone (`{ terms: [{ coefficient: 1, symbols: [k] }] }`) as some dimension of a user input,
  * so the sizes can be read off the inputs a caller passes.
  *
  * @example
@@ -96,7 +102,7 @@ export interface Affine {
  * // x: f32[batch, 4] → y: f32[batch, 2], traced at batch 8.
  * const symbolic: SymbolicShapes = {
  *   symbols: [{ name: 'batch', min: 1 }], sizes: [8],
- *   dims: new Map([[x, [{ constant: 0, coefficients: [1] }, null]]]),
+ *   dims: new Map([[x, [{ terms: [{ coefficient: 1, symbols: [0] }] }, null]]]),
  *   attrs: new Map(),
  * };
  * ```
@@ -106,9 +112,9 @@ export interface SymbolicShapes {
   /** Each symbol's size in the graph as given. */
   readonly sizes: readonly number[];
   /** By value (of the main graph or a sub-graph): one entry per axis. Unlisted values are fixed. */
-  readonly dims: ReadonlyMap<Value, readonly (Affine | null)[]>;
+  readonly dims: ReadonlyMap<Value, readonly (SizeExpr | null)[]>;
   /** By node: attribute key → one entry per number (one for a scalar attribute). */
-  readonly attrs: ReadonlyMap<Node, Readonly<Record<string, readonly (Affine | null)[]>>>;
+  readonly attrs: ReadonlyMap<Node, Readonly<Record<string, readonly (SizeExpr | null)[]>>>;
 }
 
 /** Who wrote a file. */

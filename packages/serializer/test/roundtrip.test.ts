@@ -4,10 +4,10 @@
  * body shared by two nodes), the signature with every role, weights bit for bit (as views into
  * the file's bytes), metadata and producer; symbolic dimensions survive and specialize.
  */
-import type { Graph, Value } from '@kiln/core';
-import { COND, createOps, getOp, GraphBuilder, printGraph, SCAN } from '@kiln/core';
+import type { Graph, Node, Value } from '@kiln/core';
+import { createOps, getOp, GraphBuilder, printGraph } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
-import type { Affine, Signature } from '../src/index.js';
+import type { Signature, SizeExpr } from '../src/index.js';
 import { KILN_SCHEMA_VERSION, readModel, readTensors, specializeGraph, WEIGHTS_ALIGNMENT, writeModel, writeTensors } from '../src/index.js';
 
 /** A graph with an attribute of every kind, composites kept as nodes, locations and names. */
@@ -108,9 +108,9 @@ describe('writeModel → readModel', () => {
     const p = b.input({ dtype: 'bool', shape: [] }, 'p');
     const v = b.input({ dtype: 'float32', shape: [3] }, 'v');
     const xs = b.input({ dtype: 'float32', shape: [4, 3] }, 'xs');
-    const [c1] = b.add(COND, [p, v], {}, { subgraphs: [body, other] });
-    const [c2] = b.add(COND, [p, c1], {}, { subgraphs: [other, body] });
-    const [carry, ys] = b.add(SCAN, [c2, xs], { numConsts: 0, numCarry: 1, length: 4, reverse: true }, { subgraphs: [scanBody] });
+    const [c1] = b.add(getOp('cond'), [p, v], {}, { subgraphs: [body, other] });
+    const [c2] = b.add(getOp('cond'), [p, c1], {}, { subgraphs: [other, body] });
+    const [carry, ys] = b.add(getOp('scan'), [c2, xs], { numConsts: 0, numCarry: 1, length: 4, reverse: true }, { subgraphs: [scanBody] });
     const graph = b.build([carry, ys]);
     const signature: Signature = {
       inputs: [{ name: 'p', role: 'input' }, { name: 'v', role: 'input' }, { name: 'xs', role: 'input' }],
@@ -132,13 +132,13 @@ describe('writeModel → readModel', () => {
       return { graph: b.build([o.reshape(y, [2 * n]), o.mean(y, [0])]), x };
     };
     const { graph, x } = build(4);
-    const batch: Affine = { constant: 0, coefficients: [1] };
+    const batch: SizeExpr = { terms: [{ coefficient: 1, symbols: [0] }] };
     const reshape = graph.nodes.find((n) => n.op === 'reshape')!;
     const full = graph.nodes.find((n) => n.op === 'full')!; // mean divides by n
     const symbolic = {
       symbols: [{ name: 'batch', min: 1, max: 100 }], sizes: [4],
-      dims: new Map<Value, (Affine | null)[]>([[x, [batch, null]]]),
-      attrs: new Map([[reshape, { shape: [{ constant: 0, coefficients: [2] }] }], [full, { value: [batch] }]]),
+      dims: new Map<Value, (SizeExpr | null)[]>([[x, [batch, null]]]),
+      attrs: new Map<Node, Record<string, (SizeExpr | null)[]>>([[reshape, { shape: [{ terms: [{ coefficient: 2, symbols: [0] }] }] }], [full, { value: [batch] }]]),
     };
     const signature: Signature = {
       inputs: [{ name: 'x', role: 'input' }, { name: 'w', role: 'parameter' }],

@@ -2,11 +2,11 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Affine } from '../../kiln/fb/affine.js';
 import { Attr } from '../../kiln/fb/attr.js';
 import { Graph } from '../../kiln/fb/graph.js';
 import { OpEntry } from '../../kiln/fb/op-entry.js';
 import { Signature } from '../../kiln/fb/signature.js';
+import { SizeExpr } from '../../kiln/fb/size-expr.js';
 import { SymbolDef } from '../../kiln/fb/symbol-def.js';
 import { TensorData } from '../../kiln/fb/tensor-data.js';
 import { Version } from '../../kiln/fb/version.js';
@@ -115,9 +115,9 @@ symbolValuesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-exprs(index: number, obj?:Affine):Affine|null {
+exprs(index: number, obj?:SizeExpr):SizeExpr|null {
   const offset = this.bb!.__offset(this.bb_pos, 22);
-  return offset ? (obj || new Affine()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+  return offset ? (obj || new SizeExpr()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
 }
 
 exprsLength():number {
