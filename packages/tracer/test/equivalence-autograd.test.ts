@@ -40,8 +40,8 @@ describe('autograd inside compile', () => {
     const [, g] = f(x);
     expect(g.toArray()).toEqual([2, -1]); // d/dy (y · c) = c, not 2y
     tidy(() => expectSameTensors(f(x).flat(), body(x).flat()));
-    // The gradient is the detached copy itself: one mul forward, one for the cotangent, no add.
-    expect(printGraph(f.graph(x))).toMatchInlineSnapshot(`
+    // The traced gradient is the detached copy itself: one mul forward, one for the cotangent, no add.
+    expect(printGraph(f.explain(x).tracedGraph)).toMatchInlineSnapshot(`
       "graph(%a0: f32[2]) {
         %0: f32[2] = mul %a0 %a0
         %1: f32[] = sum %0 {axes=[0], keepdims=false}

@@ -5,7 +5,7 @@
  * bit for bit, and the compiled function with eager.
  */
 import type { Tensor } from '@kiln/eager';
-import { abs, add, broadcastTo, matmul, mul, neg, sum, tensor } from '@kiln/eager';
+import { abs, add, broadcastTo, matmul, mul, neg, sum, tensor, tril } from '@kiln/eager';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { expectSameTensors } from './equivalence-compare.js';
@@ -45,5 +45,12 @@ describe('optimization pipeline regressions', () => {
     const f = (a: Tensor, b: Tensor) => [sum(matmul(a, b))];
     const changed = check(f, [tensor([[1, 2, 3], [4, 5, 6]], 'float32'), tensor([[1, -1], [0.5, 2], [-3, 1]], 'float32')]);
     expect(changed).toContain('fuse-matmul-epilogue');
+  });
+
+  it('a chain that reads only constants (after simplification) is not fused into a node without inputs', () => {
+    // tril(x, -1) of a 1×1 matrix is where(false, x, 0): simplified to broadcastTo(0) after
+    // constant folding ran, whose sum made a fusedElementwise with no inputs.
+    const f = (x: Tensor) => [add(sum(x), sum(tril(x, -1)))];
+    check(f, [tensor([[2.5]], 'float32')]);
   });
 });

@@ -45,6 +45,8 @@ export function fuseElementwise(graph: Graph, context: PassContext = NO_CONTEXT)
     // Dead groups (nothing reads them: dce's business) are left as they are.
     if (!group.members.some((m) => graph.nodes[m].outputs.some(outside))) continue;
     const { node, copiedConstants } = fuseNodes(graph, group.members, 'fusedElementwise', outside);
+    // A group that reads only constants would have no inputs (fused ops need one): left for folding.
+    if (node.inputs.length === 0) continue;
     items.push({ node, priority: group.members[group.members.length - 1] });
     group.members.forEach((m) => replaced.add(m));
     for (const c of copiedConstants) copied.set(c, (copied.get(c) ?? 0) + (users.get(graph.nodes[c].outputs[0]) ?? []).filter((u) => members.has(u)).length);
