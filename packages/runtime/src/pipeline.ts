@@ -13,14 +13,22 @@ declare const performance: { now(): number };
 /**
  * THE optimization pipeline: every pass the runtime applies, in order. Later passes rely on
  * earlier ones (folding turns constant subgraphs into `full`s the simplifier recognises;
- * simplification leaves duplicates and dead nodes for the second cse and dce). Fusion passes
- * go last, after the graph has shrunk. Memory planning is not a pass: it plans buffers for the
- * final graph at run time (`planMemory`).
+ * simplification leaves duplicates and dead nodes for the second cse and dce). Fusion goes
+ * last, on the shrunk graph: elementwise chains first, then a matmul takes the fused node that
+ * reads it as its epilogue; both are skipped on a backend without kernels for fused ops. Memory
+ * planning is not a pass: it plans buffers for the final graph at run time (`planMemory`).
  */
-export const PIPELINE: readonly Pass[] = Object.freeze([DCE, CSE, FOLD_CONSTANTS, SIMPLIFY, CSE, DCE, FUSE_ELEMENTWISE, FUSE_MATMUL_EPILOGUE]);
+export const PIPELINE: readonly Pass[] = Object.freeze([
+  DCE, CSE, FOLD_CONSTANTS, SIMPLIFY, CSE, DCE,
+  { ...FUSE_ELEMENTWISE, requiresKernels: ['fusedElementwise'] },
+  { ...FUSE_MATMUL_EPILOGUE, requiresKernels: ['matmulEpilogue'] },
+]);
 
 export interface OptimizeOptions {
-  /** The backend the graph will run on: constant folding evaluates nodes with it. Without one, only shape ops fold. */
+  /**
+   * The backend the graph will run on: constant folding evaluates nodes with it (without one,
+   * only shape ops fold), and passes that make ops it has no kernel for (fusion) are skipped.
+   */
   readonly backend?: Backend<unknown>;
   /** Run only the first `stopAfter` passes (0 … pipeline length), to bisect a miscompilation. */
   readonly stopAfter?: number;
@@ -41,6 +49,8 @@ export interface PassReport {
   readonly name: string;
   /** False when skipped or past `stopAfter`. */
   readonly ran: boolean;
+  /** Why it did not run: `'skip'` (named in `skip`), `'stopAfter'`, or `'no kernel for <op>'` on the backend. */
+  readonly skipped?: string;
   readonly nodesBefore: number;
   readonly nodesAfter: number;
   /** What changed, by kind: `{ 'merged full': 3, 'x * 1 → x': 1 }`. Empty when the pass changed nothing. */
@@ -82,8 +92,10 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): OptimizeR
   passes.forEach((pass, i) => {
     const step = i + 1;
     const nodesBefore = current.nodes.length;
-    if (i >= stopAfter || skip.has(pass.name)) {
-      reports.push({ step, name: pass.name, ran: false, nodesBefore, nodesAfter: nodesBefore, changes: {}, ms: 0 });
+    const missing = options.backend && pass.requiresKernels?.find((op) => !options.backend!.hasKernel(op));
+    const skipped = i >= stopAfter ? 'stopAfter' : skip.has(pass.name) ? 'skip' : missing ? `no kernel for ${missing}` : undefined;
+    if (skipped) {
+      reports.push({ step, name: pass.name, ran: false, skipped, nodesBefore, nodesAfter: nodesBefore, changes: {}, ms: 0 });
       return;
     }
     const changes: Record<string, number> = {};
@@ -154,7 +166,7 @@ export function formatPipeline(passes: readonly Pass[] = PIPELINE): string {
  */
 export function formatReport(passes: readonly PassReport[]): string {
   return passes.map((r) => {
-    if (!r.ran) return `${r.step}. ${r.name}: skipped`;
+    if (!r.ran) return `${r.step}. ${r.name}: skipped${r.skipped?.startsWith('no kernel') ? ` (${r.skipped} on the backend)` : ''}`;
     const kinds = Object.entries(r.changes);
     if (kinds.length === 0) return `${r.step}. ${r.name}: unchanged`;
     const what = kinds.map(([k, n]) => (n === 1 ? k : `${k} ×${n}`)).join(', ');

@@ -1,4 +1,4 @@
-import type { Graph } from '@kiln/core';
+import type { Backend, Graph } from '@kiln/core';
 import { ArgumentError, KilnError, printGraph, Value, VerifyError } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import type { Pass } from '../src/index.js';
@@ -115,6 +115,14 @@ describe('the pipeline', () => {
     const { graph, passes } = optimize(program(), { backend: cpu, skip: ['simplify', 'fold-constants'] });
     expect(passes.filter((p) => !p.ran).map((p) => p.name)).toEqual(['fold-constants', 'simplify']);
     expect(graph.nodes.map((n) => n.op)).toContain('permute');
+  });
+
+  it('skips fusion on a backend without kernels for fused ops, saying why', () => {
+    const noFused: Backend<unknown> = { ...cpu, name: 'plain', hasKernel: (op) => op !== 'fusedElementwise' && op !== 'matmulEpilogue' && cpu.hasKernel(op), run: cpu.run.bind(cpu), dispose: cpu.dispose.bind(cpu), readSync: cpu.readSync.bind(cpu) } as Backend<unknown>;
+    const { graph, passes } = optimize(program(), { backend: noFused, verify: true });
+    expect(formatReport(passes.slice(6))).toBe('7. fuse-elementwise: skipped (no kernel for fusedElementwise on the backend)\n8. fuse-matmul-epilogue: skipped (no kernel for matmulEpilogue on the backend)');
+    expect(passes[6].skipped).toBe('no kernel for fusedElementwise');
+    expect(graph.nodes.filter((n) => n.subgraphs)).toEqual([]);
   });
 
   it('rejects a bad stopAfter or an unknown pass name', () => {

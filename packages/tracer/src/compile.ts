@@ -1,4 +1,7 @@
 import type { Graph } from '@kiln/core';
+import { getBackend } from '@kiln/eager';
+import type { OptimizeOptions, OptimizeResult } from '@kiln/runtime';
+import { optimize } from '@kiln/runtime';
 import type { CheckOptions } from './check.js';
 import { runChecked } from './check.js';
 import type { TemplateGraph } from './dynamic.js';
@@ -42,6 +45,12 @@ export interface CompileOptions {
    * differ from the eager op beyond tolerance is reported (a `CompileCheckError`, or `onMismatch`).
    */
   check?: boolean | CheckOptions;
+  /**
+   * Optimize each traced graph once before running it (default true): `@kiln/runtime`'s pass
+   * pipeline (dce, cse, constant folding on the current backend, exact simplification, fusion).
+   * `false` runs graphs as traced; an object picks passes (`skip`, `stopAfter`) to bisect.
+   */
+  optimize?: boolean | Pick<OptimizeOptions, 'skip' | 'stopAfter' | 'verify' | 'maxFoldElements'>;
 }
 
 export interface CompileStats {
@@ -61,7 +70,7 @@ export interface CompileStats {
 export interface CompiledFunction<F extends (...args: any[]) => any> {
   (...args: Parameters<F>): ReturnType<F>;
   readonly stats: Readonly<CompileStats>;
-  /** The graph for these arguments (tracing if needed). */
+  /** The graph these arguments run, optimized (tracing if needed); `explain()` also has the traced one. */
   graph(...args: Parameters<F>): Graph;
   /** What compile does with these arguments: the graph, passes, fused kernels, peak memory, retraces, guards. */
   explain(...args: Parameters<F>): CompileExplanation;
@@ -105,6 +114,16 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const name = fn.name || 'the function';
   let last: Signature | undefined;
   let warned = false;
+  const optimizeOptions = options.optimize === false ? undefined : options.optimize === true ? {} : options.optimize ?? {};
+  const optimized = new WeakMap<Entry, OptimizeResult>();
+  /** The graph an entry runs: optimized once per entry (each trace, each dynamic size), then kept. */
+  const optimizedOf = (entry: Entry): OptimizeResult | undefined => {
+    if (!optimizeOptions) return undefined;
+    let result = optimized.get(entry);
+    if (!result) optimized.set(entry, (result = optimize(entry.graph, { ...optimizeOptions, backend: getBackend() })));
+    return result;
+  };
+  const graphOf = (entry: Entry): Graph => optimizedOf(entry)?.graph ?? entry.graph;
 
   const trace = (sig: Signature, types = sig.types): Entry => {
     stats.traces++;
@@ -175,18 +194,20 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const compiled = ((...args: unknown[]) => {
     const { entry, sig } = lookup(args);
     if (checkOptions) return runChecked(fn, args, entry, sig.tensors, checkOptions);
-    return runEntry(entry, sig.tensors);
+    return runEntry(entry, sig.tensors, graphOf(entry));
   }) as unknown as CompiledFunction<F>;
   Object.defineProperty(compiled, 'stats', { get: () => ({ ...stats }) });
   Object.defineProperty(compiled, 'retraceReasons', { get: () => [...reasons] });
-  Object.defineProperty(compiled, 'graph', { value: (...args: unknown[]) => lookup(args).entry.graph });
+  Object.defineProperty(compiled, 'graph', { value: (...args: unknown[]) => graphOf(lookup(args).entry) });
   Object.defineProperty(compiled, TRACED_ENTRY, { value: (...args: unknown[]) => lookup(args).entry });
   Object.defineProperty(compiled, 'explain', {
     value: (...args: unknown[]) => {
       const { entry, sig } = lookup(args);
       const slot = cache.get(sig.key)!;
+      const opt = optimizedOf(entry);
       return explainEntry(entry, {
         name, stats: { ...stats }, retraceReasons: [...reasons],
+        ...(opt ? { optimized: { graph: opt.graph, passes: opt.passes.filter((p) => p.ran) } } : {}),
         ...(slot.dynamic ? { dynamic: { template: slot.dynamic.template, symbols: sig.symbols, traced: slot.dynamic.traced } } : {}),
       });
     },

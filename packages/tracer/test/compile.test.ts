@@ -16,7 +16,7 @@ describe('compile()', () => {
   });
 
   it('records a typed graph', () => {
-    const cf = compile((x: Tensor) => tanh(mul(x, x)).sum());
+    const cf = compile((x: Tensor) => tanh(mul(x, x)).sum(), { optimize: false }); // the graph as traced
     expect(printGraph(cf.graph(tensor([[1, 2]], 'float32')))).toMatchInlineSnapshot(`
       "graph(%a0: f32[1,2]) {
         %0: f32[1,2] = mul %a0 %a0

@@ -29,6 +29,8 @@ export interface Pass {
   /** One line: what it does. */
   readonly doc: string;
   readonly run: (graph: Graph, context: PassContext) => Graph;
+  /** Ops the pass creates that need a kernel: the pipeline skips it on a backend without them. */
+  readonly requiresKernels?: readonly string[];
 }
 
 /** A context that records nothing, for calling a pass directly. */
