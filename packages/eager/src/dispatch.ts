@@ -2,7 +2,7 @@ import type { Attrs, Backend, DType, Interpreter, OpDef, Ops } from '@kiln/core'
 import { ArgumentError, createOps, inferTypes, toTypedArray } from '@kiln/core';
 import { getBackend } from './backends.js';
 import { Buffer } from './buffer.js';
-import type { ControlFlowCall, ControlFlowNode } from './control/hook.js';
+import type { ControlFlowCall, ControlFlowResult } from './control/hook.js';
 import { checkFinite } from './autograd/anomaly.js';
 import { isAnomalyDetectionEnabled } from './autograd/mode.js';
 import { needsRecording, record } from './autograd/record.js';
@@ -65,9 +65,10 @@ export interface TensorInterpreter extends Interpreter<Tensor> {
   dispose?(tensor: Tensor): boolean;
   /**
    * Records `cond`/`whileLoop`/`scan` as one node whose functions are traced into sub-graphs
-   * (the tracer implements it). Without it, the functions run eagerly, as plain JavaScript.
+   * (the tracer implements it), or runs the construct as one unit (`runControlFlow`). Without
+   * it, the functions run eagerly, as plain JavaScript.
    */
-  controlFlow?(call: ControlFlowCall): ControlFlowNode;
+  controlFlow?(call: ControlFlowCall): ControlFlowResult;
   /** Told before `tensor.grad` is set to `next` (the old value still in place), even to the same value. */
   gradChanged?(tensor: Tensor, next: Tensor | null): void;
   /**

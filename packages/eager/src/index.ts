@@ -10,4 +10,4 @@ export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection } from './autogr
 export { grad, valueAndGrad } from './autograd/functional.js';
 export type { BackwardOptions } from './autograd/engine.js';
 export * from './functions.js';
-export { cond, whileLoop, scan, evalGraph, type ScanOptions, type ControlKind, type ControlFlowCall, type ControlFlowNode, type FlatFn } from './control/index.js';
+export { cond, whileLoop, scan, evalGraph, runControlFlow, type ScanOptions, type ControlKind, type ControlFlowCall, type ControlFlowNode, type ControlFlowResult, type FlatFn } from './control/index.js';

@@ -1,7 +1,7 @@
 import type { Attrs, Graph, Node, TensorType } from '@kiln/core';
 import { getOp, TraceError, Value } from '@kiln/core';
 import type { ControlFlowCall, ControlFlowNode, FlatFn, Tensor } from '@kiln/eager';
-import { withInterpreter } from '@kiln/eager';
+import { noGrad, withInterpreter } from '@kiln/eager';
 import { userLocation } from './source.js';
 import { Trace, TracedValue } from './trace.js';
 
@@ -70,6 +70,16 @@ function newSubTrace(parent: Trace, preset: readonly Tensor[]): SubTrace {
     override dispose(t: Tensor): boolean {
       return this.born.has(t) ? false : this.parent.dispose(t);
     }
+
+    override guard(what: string, read: () => unknown): void {
+      this.parent.guard(what, read); // the enclosing function's graph depends on it too
+    }
+
+    override gradChanged(t: Tensor): void {
+      if (t.isConcrete) {
+        throw new TraceError('backward() (or setting .grad) inside the functions of cond, whileLoop or scan is not supported; call backward() after the control flow: gradients flow through it');
+      }
+    }
   };
   return new subTraceClass(parent, preset);
 }
@@ -92,7 +102,8 @@ function traceBody(parent: Trace, fn: FlatFn, types: readonly TensorType[], name
   const leading = passPreset ? sub.lifted.map((v) => sub.wrap(v)) : [];
   let results: readonly Tensor[];
   try {
-    results = withInterpreter(sub, () => fn([...leading, ...params.map((v) => sub.wrap(v))]));
+    // Not recorded for autograd: the node is, with a gradient rule over the sub-graphs.
+    results = withInterpreter(sub, () => noGrad(() => fn([...leading, ...params.map((v) => sub.wrap(v))])));
   } finally {
     sub.finished = true;
   }
@@ -122,6 +133,7 @@ function emit(parent: Trace, op: string, inputs: readonly Tensor[], attrs: Attrs
   const loc = userLocation();
   const values = inputs.map((t) => parent.valueOf(t));
   const outs = parent.builder.add(getOp(op), values, attrs, { subgraphs, ...(loc ? { loc } : {}) });
+  if (outs.length) parent.bound.add(outs[0]); // an op the function ran, as compile's check mode counts them
   return { outputs: outs.map((v) => parent.wrap(v)), inputs, attrs, subgraphs };
 }
 

@@ -1,9 +1,10 @@
 import type { Graph } from '@kiln/core';
 import { ArgumentError, DTypeError, printGraph, ShapeError, TraceError, verifyGraph } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
-import { add, cond, grad, matmul, mul, noGrad, rand, scan, sub, sum, tanh, tensor, tidy, valueAndGrad, where, whileLoop } from '@kiln/eager';
+import { add, cond, fromStorage, getBackend, grad, matmul, mul, noGrad, rand, scan, sub, sum, tanh, tensor, tidy, valueAndGrad, where, whileLoop, withInterpreter } from '@kiln/eager';
+import { executeGraph, optimize } from '@kiln/runtime';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../src/index.js';
+import { compile, Trace } from '../src/index.js';
 
 const f32 = (data: number[]) => tensor(data, 'float32');
 const f64 = (data: number[], shape?: number[]) => tensor(data, { dtype: 'float64', ...(shape ? { shape } : {}) });
@@ -22,6 +23,17 @@ function verified(g: Graph): Graph {
   return g;
 }
 
+/** The graph `fn` traces to for these arguments, before any optimization (what the snapshots show). */
+function traced(fn: (...xs: Tensor[]) => unknown, ...args: Tensor[]): Graph {
+  const trace = new Trace();
+  const inputs = args.map((t, i) => trace.builder.input({ dtype: t.dtype, shape: [...t.shape] }, `a${i}`));
+  const result = withInterpreter(trace, () => fn(...inputs.map((v) => trace.wrap(v))));
+  trace.finished = true;
+  const leaves = (x: unknown): Tensor[] => (x && typeof x === 'object' && !('dtype' in x) ? Object.values(x).flatMap(leaves) : [x as Tensor]);
+  const outs = leaves(result);
+  return verified(trace.builder.build(outs.map((t) => trace.valueOf(t))));
+}
+
 describe('cond, compiled', () => {
   const w = f32([1, 2, 3]);
   const f = (x: Tensor) => cond(x.sum().gt(0), (v: Tensor) => v.mul(w), (v: Tensor) => v.neg(), [x]);
@@ -30,7 +42,7 @@ describe('cond, compiled', () => {
     const cf = compile(f);
     for (const x of [f32([1, 2, 3]), f32([-1, -2, -3]), f32([4, -5, 0.5])]) expect(cf(x).toArray()).toEqual(f(x).toArray());
     expect(cf.stats.traces).toBe(1);
-    expect(printGraph(verified(cf.graph(f32([1, 2, 3]))))).toMatchInlineSnapshot(`
+    expect(printGraph(traced(f, f32([1, 2, 3])))).toMatchInlineSnapshot(`
       "graph(%a0: f32[3], %c0: f32[3]) {
         %0: f32[] = sum %a0 {axes=[0], keepdims=false}
         %1: f32[] = full {dtype="float32", shape=[], value=0}
@@ -84,6 +96,8 @@ describe('cond, compiled', () => {
     expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => u.add(rand([1])), (u: Tensor) => u, [v]))(f32([1]))).toThrowError('random ops inside the functions of cond, whileLoop or scan are not supported in compiled code');
     expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => (state.assign(u), u), (u: Tensor) => u, [v]))(f32([1]))).toThrowError('assign: in-place updates inside the functions of cond, whileLoop or scan are not supported');
     expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => (u.item() ? u : u), (u: Tensor) => u, [v]))(f32([1]))).toThrowError(/item at .*control\.test\.ts:\d+:\d+: cannot read the value of a traced tensor/);
+    const param = f32([1]).requireGrad();
+    expect(() => compile((v: Tensor) => cond(v.sum().gt(0), (u: Tensor) => ((param.grad = u), u), (u: Tensor) => u, [v]))(f32([1]))).toThrowError('backward() (or setting .grad) inside the functions of cond, whileLoop or scan is not supported');
   });
 });
 
@@ -97,7 +111,7 @@ describe('whileLoop, compiled', () => {
       const [got, want] = [cf(x), f(x)];
       expect([got.n.item(), got.x.toArray()]).toEqual([want.n.item(), want.x.toArray()]);
     }
-    expect(printGraph(verified(cf.graph(f32([1, 2]))))).toMatchInlineSnapshot(`
+    expect(printGraph(traced(f, f32([1, 2])))).toMatchInlineSnapshot(`
       "graph(%a0: f32[2], %c0: i32[], %c1: f32[1]) {
         %0: i32[] = constant {data=[0], dtype="int32", shape=[]}
         %1: i32[], %2: f32[2] = whileLoop %c0 %c1 %0 %a0 {bodyConsts=1, condConsts=1}
@@ -147,8 +161,7 @@ describe('scan, compiled', () => {
       const [[c1, y1], [c2, y2]] = [compile(f)(xs), f(xs)];
       expect([c1.toArray(), y1.toArray()]).toEqual([c2.toArray(), y2.toArray()]);
     }
-    const cf = compile((v: Tensor) => scan(body, f32([0, 0]), v));
-    expect(printGraph(verified(cf.graph(xs)))).toMatchInlineSnapshot(`
+    expect(printGraph(traced((v: Tensor) => scan(body, f32([0, 0]), v), xs))).toMatchInlineSnapshot(`
       "graph(%a0: f32[3,2], %c0: f32[2]) {
         %0: f32[2] = constant {data=[0,0], dtype="float32", shape=[2]}
         %1: f32[2], %2: f32[3] = scan %c0 %0 %a0 {length=3, numCarry=1, numConsts=1, reverse=false}
@@ -202,7 +215,7 @@ describe('gradients through compiled control flow', () => {
     expect(both(f, [f64([1, 2, 3]), w]).compiled[1][1].toArray()).toEqual([2, 8, 18]);
     expect(both(f, [f64([-1, -2, -3]), w]).compiled[1][1].toArray()).toEqual([1, 1, 1]);
     const small = (x: Tensor) => cond(x.sum().gt(0), (a: Tensor) => a.mul(a).sum(), (a: Tensor) => a.sum(), [x]);
-    expect(printGraph(both(small, [f32([1, 2])]).graph)).toMatchInlineSnapshot(`
+    expect(printGraph(traced((x: Tensor) => valueAndGrad(small, [0])(x), f32([1, 2])))).toMatchInlineSnapshot(`
       "graph(%a0: f32[2]) {
         %0: f32[] = sum %a0 {axes=[0], keepdims=false}
         %1: f32[] = full {dtype="float32", shape=[], value=0}
@@ -350,5 +363,50 @@ describe('gradients through compiled control flow', () => {
     expectClose(compiled.w, eager.w, 1e-5);
     expectClose(compiled.u, eager.u, 1e-5);
     expect(compiledStep.stats.traces).toBe(1);
+  });
+});
+
+describe('control flow with the rest of compile()', () => {
+  const w = f32([0.5, -0.2, 0.1, 0.3]).reshape([2, 2]);
+  const rnn = (xs: Tensor) =>
+    scan((h: Tensor, x: Tensor) => [tanh(add(matmul(w, h), x)), cond(x.sum().gt(0), (a: Tensor) => a.mul(2), (a: Tensor) => a, [x])], f32([0, 0]), xs);
+  const seq = (n: number) => tensor(Array.from({ length: 2 * n }, (_, i) => Math.sin(i + 1)), { dtype: 'float32', shape: [n, 2] });
+
+  it('check mode runs each construct eagerly as one op and compares it with the node', () => {
+    const checked = compile(rnn, { check: true });
+    expect(list(checked(seq(3))[1])).toEqual(list(rnn(seq(3))[1]));
+    let k = 2; // a JavaScript number read while tracing: baked into the graph
+    const baked = compile((x: Tensor) => cond(x.sum().gt(0), (v: Tensor) => v.mul(k), (v: Tensor) => v, [x]).sum(), { check: true });
+    baked(f32([1, 2]));
+    k = 3;
+    expect(() => baked(f32([1, 2]))).toThrowError(/compile check: node 3 \(%3: f32\[2\] = cond %2 %a0, recorded at .*control\.test\.ts:\d+\) output 0 differs from eager at element 0: 2 compiled vs 3 eager/);
+    // With a backward through the scan, ops are compared up to the backward's scan nodes, then results and state.
+    const grads = compile((xs: Tensor, v: Tensor) => grad((u: Tensor) => scan((h: Tensor, x: Tensor) => [tanh(add(matmul(u, h), x)), null], f32([0, 0]), xs)[0].sum())(v), { check: true });
+    expectClose(grads(seq(3), w), grad((u: Tensor) => scan((h: Tensor, x: Tensor) => [tanh(add(matmul(u, h), x)), null], f32([0, 0]), seq(3))[0].sum())(w), 1e-6);
+  });
+
+  it('one template serves every scan length of a dynamic dimension', () => {
+    const dyn = compile(rnn, { dynamic: { 0: [0] } });
+    for (const n of [3, 4, 5, 9]) {
+      const [[c1, y1], [c2, y2]] = [dyn(seq(n)), rnn(seq(n))];
+      expect([list(c1), list(y1)]).toEqual([list(c2), list(y2)]);
+    }
+    expect(dyn.stats.misses).toBe(1);
+    expect(dyn.graph(seq(9)).nodes.find((n) => n.op === 'scan')!.attrs.length).toBe(9);
+  });
+
+  it('the optimization pipeline keeps control flow verified and equal to eager', () => {
+    const step = (xs: Tensor, v: Tensor) => valueAndGrad((u: Tensor) => {
+      const [h, ys] = scan((h: Tensor, x: Tensor) => [tanh(add(matmul(u, h), x.mul(1).add(0))), cond(x.sum().gt(0), (a: Tensor) => a.mul(a), (a: Tensor) => a.neg(), [h])], f32([0, 0]), xs);
+      return h.sum().add(ys.sum());
+    })(v);
+    const args = [seq(4), w];
+    const traced = compile(step).graph(...(args as [Tensor, Tensor]));
+    expect(traced.inputs.length).toBe(2); // the two arguments: nothing captured
+    const { graph } = optimize(traced, { verify: true, backend: getBackend() }); // the verifier runs after every pass
+    const run = (g: Graph) => executeGraph(g, getBackend(), args.map((t) => t.bufferFor('test').storage)).map((s, i) => fromStorage(getBackend(), s, g.outputs[i].type.shape, g.outputs[i].type.dtype));
+    const [a, b] = [run(graph), run(traced)];
+    a.forEach((t, i) => expectClose(t, b[i], 1e-6));
+    expectClose(a[1], step(seq(4), w)[1], 1e-5);
   });
 });

@@ -35,19 +35,20 @@ function needsSubgraphs(name: string): () => never {
   };
 }
 
-function controlDef<A extends Attrs>(name: string, inputs: string[], attrs: PrimitiveDef<A>['attrs'], doc: string, differentiable: boolean): PrimitiveDef<A> {
+/** A control-flow op's definition; typed over plain `Attrs` so it can be passed wherever an `OpDef` goes. */
+function controlDef(name: string, inputs: string[], attrs: PrimitiveDef['attrs'], doc: string, differentiable: boolean): PrimitiveDef {
   return {
     kind: 'primitive', name, inputs, attrs, doc, shape: needsSubgraphs(name), dtype: needsSubgraphs(name), differentiable,
     bodyTypes: (inputs, attrs, bodies) => inferControlTypes(name, inputs, attrs, bodies),
   };
 }
 
-export const COND = controlDef<CondAttrs>('cond', ['pred', '...args'], {}, 'Runs sub-graph 0 (then) or 1 (else) on the args, as the bool scalar pred says (lax.cond).', true);
-export const WHILE_LOOP = controlDef<WhileLoopAttrs>(
+export const COND = controlDef('cond', ['pred', '...args'], {}, 'Runs sub-graph 0 (then) or 1 (else) on the args, as the bool scalar pred says (lax.cond).', true);
+export const WHILE_LOOP = controlDef(
   'whileLoop', ['...inputs'], { condConsts: 'int', bodyConsts: 'int' },
   'Repeats carry = body(carry) while cond(carry) is true (lax.while_loop); not reverse-differentiable.', false,
 );
-export const SCAN = controlDef<ScanAttrs>(
+export const SCAN = controlDef(
   'scan', ['...inputs'], { numConsts: 'int', numCarry: 'int', length: 'int', reverse: 'bool' },
   'Loops body over slices of xs along axis 0, threading a carry and stacking the ys (lax.scan).', true,
 );

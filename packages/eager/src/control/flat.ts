@@ -1,12 +1,12 @@
 import type { PrimitiveDef } from '@kiln/core';
 import { ArgumentError, checkPredicate, COND, SCAN, WHILE_LOOP } from '@kiln/core';
-import { isGradEnabled, noGrad } from '../autograd/mode.js';
+import { isGradEnabled } from '../autograd/mode.js';
 import { record } from '../autograd/record.js';
-import { currentInterpreter, rawOps } from '../dispatch.js';
+import { currentInterpreter, eagerInterpreter, rawOps, withInterpreter } from '../dispatch.js';
 import { ops } from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { condVjp, scanVjp } from './grad.js';
-import type { ControlFlowCall, ControlFlowNode, FlatFn } from './hook.js';
+import type { ControlFlowCall, ControlFlowResult, FlatFn } from './hook.js';
 import { LoopScope } from './loop_scope.js';
 
 // The control-flow constructs over flat lists of tensors. Under an interpreter that traces
@@ -30,12 +30,9 @@ const WHILE_BLOCKED: PrimitiveDef = {
   },
 };
 
-/** Offers the call to the current interpreter; undefined when it runs control flow eagerly. */
-function traced(call: ControlFlowCall): ControlFlowNode | undefined {
-  const interpreter = currentInterpreter();
-  if (!interpreter.controlFlow) return undefined;
-  // Tracing the functions must not record them on the tape: the node is recorded instead.
-  return noGrad(() => interpreter.controlFlow!(call));
+/** What the current interpreter makes of the call: a node, outputs it ran, or undefined (run it here, eagerly). */
+function offer(call: ControlFlowCall): ControlFlowResult | undefined {
+  return currentInterpreter().controlFlow?.(call);
 }
 
 /** Reads a predicate eagerly: a bool scalar. */
@@ -46,21 +43,31 @@ export function readPredicate(op: string, what: string, pred: Tensor): boolean {
 
 /** `cond` over flat operands: `fns[0](operands)` if pred, else `fns[1](operands)`. */
 export function condFlat(pred: Tensor, fns: readonly [FlatFn, FlatFn], operands: readonly Tensor[]): Tensor[] {
-  const node = traced({ kind: 'cond', fns, operands: [pred, ...operands] });
-  if (node) {
-    record({ ...asDef(COND), vjp: condVjp(node) }, node.inputs, node.outputs, node.attrs);
-    return [...node.outputs];
+  const r = offer({ kind: 'cond', fns, operands: [pred, ...operands] });
+  if (r && 'ranEagerly' in r) return [...r.outputs];
+  if (r) {
+    record({ ...asDef(COND), vjp: condVjp(r) }, r.inputs, r.outputs, r.attrs);
+    return [...r.outputs];
   }
+  return condEager(pred, fns, operands);
+}
+
+function condEager(pred: Tensor, fns: readonly FlatFn[], operands: readonly Tensor[]): Tensor[] {
   return (readPredicate('cond', 'the predicate', pred) ? fns[0] : fns[1])(operands);
 }
 
 /** `whileLoop` over a flat carry: `carry = fns[1](carry)` while `fns[0](carry)[0]`. */
 export function whileFlat(fns: readonly [FlatFn, FlatFn], carry: readonly Tensor[]): Tensor[] {
-  const node = traced({ kind: 'whileLoop', fns, operands: carry });
-  if (node) {
-    record(WHILE_BLOCKED, node.inputs, node.outputs, node.attrs);
-    return [...node.outputs];
+  const r = offer({ kind: 'whileLoop', fns, operands: carry });
+  if (r && 'ranEagerly' in r) return [...r.outputs];
+  if (r) {
+    record(WHILE_BLOCKED, r.inputs, r.outputs, r.attrs);
+    return [...r.outputs];
   }
+  return whileEager(fns, carry);
+}
+
+function whileEager(fns: readonly FlatFn[], carry: readonly Tensor[]): Tensor[] {
   const scope = new LoopScope();
   let cur = [...carry];
   for (;;) {
@@ -86,17 +93,23 @@ export function whileFlat(fns: readonly [FlatFn, FlatFn], carry: readonly Tensor
  * final carry and the ys stacked along a new axis 0, in the slices' order.
  */
 export function scanFlat(fn: FlatFn, carry: readonly Tensor[], xs: readonly Tensor[], length: number, reverse: boolean, consts: readonly Tensor[] = []): Tensor[] {
-  const numCarry = carry.length;
-  const node = traced({ kind: 'scan', fns: [fn], operands: [...carry, ...xs], numCarry, length, reverse, consts });
-  if (node) {
-    record({ ...asDef(SCAN), vjp: scanVjp(node) }, node.inputs, node.outputs, node.attrs);
-    return [...node.outputs];
+  const call: ControlFlowCall = { kind: 'scan', fns: [fn], operands: [...carry, ...xs], numCarry: carry.length, length, reverse, consts };
+  const r = offer(call);
+  if (r && 'ranEagerly' in r) return [...r.outputs];
+  if (r) {
+    record({ ...asDef(SCAN), vjp: scanVjp(r) }, r.inputs, r.outputs, r.attrs);
+    return [...r.outputs];
   }
+  return scanEager(call);
+}
+
+function scanEager({ fns: [fn], operands, numCarry = 0, length = 0, reverse = false, consts = [] }: ControlFlowCall): Tensor[] {
   if (length === 0) {
     throw new ArgumentError('scan: a scan of length 0 cannot run eagerly: the shapes of its ys are known only from a step. Skip it, or run it in a compiled function (which traces the step once).');
   }
+  const xs = operands.slice(numCarry);
   const scope = new LoopScope();
-  let cur = [...carry];
+  let cur = operands.slice(0, numCarry);
   const steps: Tensor[][] = new Array<Tensor[]>(length);
   const pending = new Set<Tensor>();
   for (let t = 0; t < length; t++) {
@@ -111,4 +124,22 @@ export function scanFlat(fn: FlatFn, carry: readonly Tensor[], xs: readonly Tens
   const ys = steps[0].map((_, j) => ops.stack(steps.map((s) => s[j]), 0));
   scope.release(pending, new Set(cur));
   return [...cur, ...ys];
+}
+
+/**
+ * Runs a control-flow call eagerly, as JavaScript, whatever interpreter is current: for an
+ * interpreter that observes a construct as one unit (compile's check mode runs it this way and
+ * compares its outputs with the graph's node) and returns `{ outputs, ranEagerly: true }`.
+ *
+ * @example
+ * ```ts
+ * controlFlow(call) { const outputs = runControlFlow(call); log(call.kind, outputs); return { outputs, ranEagerly: true }; }
+ * ```
+ */
+export function runControlFlow(call: ControlFlowCall): Tensor[] {
+  return withInterpreter(eagerInterpreter, () => {
+    if (call.kind === 'cond') return condEager(call.operands[0], call.fns, call.operands.slice(1));
+    if (call.kind === 'whileLoop') return whileEager(call.fns, call.operands);
+    return scanEager(call);
+  });
 }

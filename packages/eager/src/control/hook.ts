@@ -32,7 +32,8 @@ export interface ControlFlowCall {
  * What an interpreter that traces control flow returns: the node it recorded. `inputs` are
  * every input of the node in order as tensors — the operands and the values the functions read
  * from outside them (closure captures become explicit inputs) — so autograd can record the node
- * and differentiate through its `subgraphs`.
+ * and differentiate through its `subgraphs`. The interpreter traces the functions without
+ * recording them for autograd (`noGrad`): the node is recorded instead.
  */
 export interface ControlFlowNode {
   readonly outputs: readonly Tensor[];
@@ -40,3 +41,10 @@ export interface ControlFlowNode {
   readonly attrs: Attrs;
   readonly subgraphs: readonly Graph[];
 }
+
+/**
+ * What `TensorInterpreter.controlFlow` returns: the node it recorded, or — for an interpreter
+ * that ran the construct itself as one unit, eagerly (`runControlFlow`) — its outputs; autograd
+ * then recorded the ops that ran, as for any eager code.
+ */
+export type ControlFlowResult = ControlFlowNode | { readonly outputs: readonly Tensor[]; readonly ranEagerly: true };

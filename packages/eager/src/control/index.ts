@@ -4,5 +4,6 @@
  * `TensorInterpreter.controlFlow` (the tracer) each becomes one node with sub-graphs.
  */
 export { cond, whileLoop, scan, type ScanOptions } from './api.js';
+export { runControlFlow } from './flat.js';
 export { evalGraph } from './grad.js';
-export type { ControlKind, ControlFlowCall, ControlFlowNode, FlatFn } from './hook.js';
+export type { ControlKind, ControlFlowCall, ControlFlowNode, ControlFlowResult, FlatFn } from './hook.js';
