@@ -18,3 +18,5 @@ export { exportOnnx, type ExportOnnxOptions } from './onnx.js';
 export const PLANNED_CONTROL_FLOW = Object.freeze(['cond', 'whileLoop', 'scan'] as const);
 
 export type PlannedControlFlow = (typeof PLANNED_CONTROL_FLOW)[number];
+export { save, load, type SaveOptions, type TensorModel, type NamedTensors } from './save.js';
+export type { SymbolOptions } from './save_dynamic.js';
