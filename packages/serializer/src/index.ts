@@ -23,3 +23,5 @@ export type {
   InputRole, OutputRole, SignatureInput, SignatureOutput, Signature, HostTensor, SymbolDef, SizeExpr, SizeTerm, SymbolicShapes,
   Producer, Metadata, ModelContent, SchemaVersion, ModelFile, TensorsFile, ReadOptions,
 } from './types.js';
+// ONNX export: Kiln graphs as ONNX models (opset 17).
+export * from './onnx/index.js';

@@ -193,7 +193,7 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const checkOptions = options.check === true ? {} : options.check || undefined;
   const compiled = ((...args: unknown[]) => {
     const { entry, sig } = lookup(args);
-    if (checkOptions) return runChecked(fn, args, entry, sig.tensors, checkOptions);
+    if (checkOptions) return runChecked(fn, args, entry, sig.tensors, checkOptions, graphOf(entry));
     return runEntry(entry, sig.tensors, graphOf(entry));
   }) as unknown as CompiledFunction<F>;
   Object.defineProperty(compiled, 'stats', { get: () => ({ ...stats }) });
