@@ -8,7 +8,7 @@ export { compile, type CompileOptions, type CompiledFunction, type CompileStats 
 export { CompileCheckError, type CheckOptions, type CheckMismatch } from './check.js';
 export type { CompileExplanation, PassSummary } from './explain.js';
 export { Trace, TracedValue } from './trace.js';
-export { exportOnnx, type ExportOnnxOptions } from './onnx.js';
+export { exportOnnx, type ExportOnnxOptions, type NamedWeights } from './onnx.js';
 
 /**
  * Structured control flow. A traced tensor's value is unknown, so `if (x.item() > 0)` cannot be

@@ -7,13 +7,19 @@ import { exportGraphToOnnx, OnnxExportError } from '@kiln/serializer';
 import type { CompiledFunction } from './compile.js';
 import { tracedEntry } from './traced.js';
 
+/** What names weights: an nn `Module` (its parameters and buffers), structurally. */
+export interface NamedWeights {
+  namedParameters(): Iterable<readonly [string, Tensor]>;
+  namedBuffers(): Iterable<readonly [string, Tensor]>;
+}
+
 export interface ExportOnnxOptions {
   /**
-   * Names for captured tensors, as `[name, tensor]` pairs (`model.namedParameters()`, plus
-   * `model.namedBuffers()` for running statistics): a weight found here keeps its name in the
-   * ONNX file. Others are `param_<k>`.
+   * Names for captured tensors: an nn `Module` (its `namedParameters()` and `namedBuffers()`),
+   * or `[name, tensor]` pairs. A weight found here keeps its name in the ONNX file; others are
+   * `param_<k>`.
    */
-  readonly names?: Iterable<readonly [string, Tensor]>;
+  readonly names?: NamedWeights | Iterable<readonly [string, Tensor]>;
   /** ONNX names of the argument tensors, in the order the arguments flatten (default `input_<i>`). */
   readonly inputNames?: readonly string[];
   /** ONNX names of the result tensors, in the order the result flattens (default `output_<i>`). */
@@ -21,6 +27,14 @@ export interface ExportOnnxOptions {
   readonly graphName?: string;
   readonly docString?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+}
+
+function namePairs(given: ExportOnnxOptions['names']): Iterable<readonly [string, Tensor]> {
+  if (!given) return [];
+  const module = given as Partial<NamedWeights>;
+  if (typeof module.namedParameters === 'function' && typeof module.namedBuffers === 'function') return [...module.namedParameters(), ...module.namedBuffers()];
+  if (typeof (given as Iterable<unknown>)[Symbol.iterator] === 'function') return given as Iterable<readonly [string, Tensor]>;
+  throw new OnnxExportError('exportOnnx: names must be an nn Module or [name, tensor] pairs (model.namedParameters())');
 }
 
 /** Computes a node without inputs (arange, linspace) on the CPU backend, the reference. */
@@ -48,7 +62,7 @@ function evaluateOnCpu(node: Node): TypedArray {
  * const model = new Sequential(new Linear(784, 128), new ReLU(), new Linear(128, 10));
  * model.eval();
  * const predict = compile((x: Tensor) => model.forward(x));
- * const bytes = exportOnnx(predict, [zeros([1, 784])], { names: model.namedParameters(), inputNames: ['image'], outputNames: ['logits'] });
+ * const bytes = exportOnnx(predict, [zeros([1, 784])], { names: model, inputNames: ['image'], outputNames: ['logits'] });
  * writeFileSync('model.onnx', bytes); // runs in onnxruntime, TensorRT, …
  * ```
  */
@@ -62,7 +76,7 @@ export function exportOnnx<F extends (...args: any[]) => any>(compiled: Compiled
     );
   }
   const names = new Map<Tensor, string>();
-  for (const [name, t] of options.names ?? []) if (!names.has(t)) names.set(t, name);
+  for (const [name, t] of namePairs(options.names)) if (!names.has(t)) names.set(t, name);
   const graph = entry.graph;
   const initializers = new Map<number, TypedArray>();
   let args = 0;

@@ -79,7 +79,7 @@ describe('exportOnnx: nn models run in onnxruntime as in Kiln', () => {
     const model = new nn.Sequential(new nn.Linear(4, 3), new nn.BatchNorm1d(3));
     model.eval();
     const f = compile((x: Tensor) => model.forward(x));
-    const bytes = exportOnnx(f, [ones([2, 4])], { names: [...model.namedParameters(), ...model.namedBuffers()] });
+    const bytes = exportOnnx(f, [ones([2, 4])], { names: model });
     const graph = decodeFields(decodeFields(bytes).find((fd) => fd.field === 7)!.value as Uint8Array);
     const inits = graph.filter((fd) => fd.field === 5).map((fd) => decodeFields(fd.value as Uint8Array));
     const byName = new Map(inits.map((t) => [new TextDecoder().decode(t.find((fd) => fd.field === 8)!.value as Uint8Array), t]));
@@ -111,6 +111,11 @@ describe('exportOnnx: what it refuses', () => {
       return loss;
     });
     expect(() => exportOnnx(f, [randn([4, 3])])).toThrow(/updates 2 tensor\(s\)/);
+  });
+
+  it('refuses names that are neither a module nor pairs', () => {
+    const f = compile((x: Tensor) => x.neg());
+    expect(() => exportOnnx(f, [ones([1])], { names: 42 as never })).toThrow(/names must be an nn Module or \[name, tensor\] pairs/);
   });
 
   it('refuses a plain function and wrong name counts', () => {
