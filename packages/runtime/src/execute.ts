@@ -1,5 +1,5 @@
 import type { Backend, Graph, Node, Value } from '@kiln/core';
-import { getOp, KilnError } from '@kiln/core';
+import { ArgumentError, getOp, KilnError } from '@kiln/core';
 import type { MemoryPlan } from './memory_plan.js';
 import { planMemory } from './memory_plan.js';
 import { printNode } from './print_node.js';
@@ -54,6 +54,9 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
   }
   const setting = options.memoryPlan ?? true;
   const plan = setting === true ? memoryPlanFor(graph) : setting === false ? undefined : setting;
+  if (typeof setting === 'object' && graph.nodes.some((node) => node.outputs.some((v) => !setting.bufferOf.has(v)))) {
+    throw new ArgumentError('executeGraph: the memory plan was made for another graph (planMemory(graph) plans one graph; passes make new graphs)');
+  }
   const env = new Map<Value, S>();
   graph.inputs.forEach((v, i) => env.set(v, inputs[i]));
   const lastUse = lastUses(graph);
@@ -98,7 +101,7 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
       if (!lastUse.has(v) && !keep.has(v)) release(v);
     });
   });
-  for (const s of pool.values()) backend.dispose(s); // only with a plan made for another graph
+  for (const s of pool.values()) backend.dispose(s); // none left with a consistent plan; never leak
   return graph.outputs.map((v) => env.get(v)!);
 }
 

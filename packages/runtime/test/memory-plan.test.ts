@@ -1,5 +1,5 @@
 import type { Attrs, Backend, KernelInput, OpDef, TensorType, TypedArray } from '@kiln/core';
-import { toTypedArray } from '@kiln/core';
+import { ArgumentError, toTypedArray } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { executeGraph, formatMemoryPlan, GraphExecutionError, memoryPlanFor, planMemory } from '../src/index.js';
 import { boolT, build, cpu, f32, runGraph, sameBits } from './helpers.js';
@@ -180,6 +180,8 @@ describe('executeGraph with a memory plan', () => {
     expect(log.offered).toBe(2);
     cpu.dispose(executeGraph(g, backend, [x], { memoryPlan: false })[0]);
     expect(log.offered).toBe(2);
+    expect(() => executeGraph(g, backend, [x], { memoryPlan: planMemory(chain()) })).toThrowError(ArgumentError);
+    expect(() => executeGraph(g, backend, [x], { memoryPlan: planMemory(chain()) })).toThrowError('executeGraph: the memory plan was made for another graph (planMemory(graph) plans one graph; passes make new graphs)');
     cpu.dispose(x);
   });
 });
