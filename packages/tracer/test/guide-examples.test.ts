@@ -53,7 +53,7 @@ describe('docs/guide/compile.md', () => {
   const all = blocks(guide);
 
   it('has runnable examples, each with its whole output in the guide', () => {
-    expect(examples.sort()).toEqual(['docs/examples/compile-basics.ts', 'docs/examples/compile-control-flow.ts', 'docs/examples/compile-errors.ts', 'docs/examples/compile-training.ts']);
+    expect(examples.sort()).toEqual(['docs/examples/compile-basics.ts', 'docs/examples/compile-control-flow.ts', 'docs/examples/compile-errors.ts', 'docs/examples/compile-options.ts', 'docs/examples/compile-training.ts']);
     for (const file of examples) {
       const shown = all.filter((b) => b.marker?.[0] === 'output' && b.marker[1] === file);
       expect(shown, `an output block for ${file}`).toHaveLength(1);
