@@ -101,6 +101,14 @@ function optionValue(value: unknown, where: string): AttrValue {
  * (and the generator's position). The file is validated as any `.kiln` file (a damaged one is
  * a FormatError); a checkpoint that does not fit the module or optimizer is the error their
  * `loadStateDict` gives, and nothing of that part is changed.
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+ * const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ * const { metadata } = loadCheckpoint(bytes, { module: model, optimizer: opt });
+ * metadata.epoch; // as saved
+ * ```
  */
 export function loadCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptions = {}): LoadCheckpointResult {
   const file = readTensors(bytes);

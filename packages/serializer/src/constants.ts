@@ -9,7 +9,14 @@
  */
 export const KILN_FILE_IDENTIFIER = 'KILN';
 
-/** The file extension of serialized models and checkpoints. */
+/**
+ * The file extension of serialized models and checkpoints.
+ *
+ * @example
+ * ```ts
+ * writeFileSync(`model${KILN_FILE_EXTENSION}`, bytes);
+ * ```
+ */
 export const KILN_FILE_EXTENSION = '.kiln';
 
 /**
@@ -24,8 +31,23 @@ export const KILN_FILE_EXTENSION = '.kiln';
  */
 export const KILN_SCHEMA_VERSION: Readonly<{ major: number; minor: number }> = Object.freeze({ major: 1, minor: 0 });
 
-/** Weights live outside the FlatBuffers tables in a trailing segment with this alignment, in bytes. */
+/**
+ * Weights live outside the FlatBuffers tables in a trailing segment with this alignment, in bytes.
+ *
+ * @example
+ * ```ts
+ * const file = readModel(bytes);
+ * (file.weights[1]!.byteOffset - bytes.byteOffset) % WEIGHTS_ALIGNMENT; // 0
+ * ```
+ */
 export const WEIGHTS_ALIGNMENT = 64;
 
-/** The producer name and version the writer records when the caller gives none. */
+/**
+ * The producer name and version the writer records when the caller gives none.
+ *
+ * @example
+ * ```ts
+ * readModel(writeModel(content)).producer; // { name: 'kiln', version: '0.1.0' }
+ * ```
+ */
 export const DEFAULT_PRODUCER: Readonly<{ name: string; version: string }> = Object.freeze({ name: 'kiln', version: '0.1.0' });

@@ -21,7 +21,15 @@ export function opVersion(op: string): number {
   return Object.hasOwn(OP_VERSIONS, op) ? OP_VERSIONS[op] : 1;
 }
 
-/** Whether this Kiln can run `op` at `version` (every version from 1 to its own). */
+/**
+ * Whether this Kiln can run `op` at `version` (every version from 1 to its own).
+ *
+ * @example
+ * ```ts
+ * supportsOpVersion('relu', 1); // true
+ * supportsOpVersion('relu', 2); // false: a file that needs it is refused
+ * ```
+ */
 export function supportsOpVersion(op: string, version: number): boolean {
   return hasOp(op) && Number.isInteger(version) && version >= 1 && version <= opVersion(op);
 }

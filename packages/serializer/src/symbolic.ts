@@ -145,6 +145,12 @@ function bindingOf(graph: Graph, signature: Signature, s: SymbolicShapes, k: num
 /**
  * The symbol sizes that `shapes` (one per user input, in signature order) imply; throws a
  * ShapeError naming the input and dimension that do not fit, or a symbol out of its bounds.
+ *
+ * @example
+ * ```ts
+ * const file = readModel(bytes); // x: f32[batch, 784]
+ * bindSizes(file.graph, file.signature, file.symbolic!, [[32, 784]]); // [32]
+ * ```
  */
 export function bindSizes(graph: Graph, signature: Signature, s: SymbolicShapes, shapes: readonly (readonly number[])[]): number[] {
   const userInputs = signature.inputs.flatMap((x, i) => (x.role === 'input' ? [i] : []));
