@@ -78,6 +78,9 @@ export interface CompiledFunction<F extends (...args: any[]) => any> {
   readonly retraceReasons: readonly string[];
 }
 
+/** Most graphs kept for one signature that differ only in their guards. */
+const MAX_GUARDED_SLOTS = 4;
+
 /** A cache slot: the graph traced for one signature, and for dynamic ones the template and its sizes. */
 interface Slot {
   readonly base: Entry;
@@ -108,7 +111,7 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const maxEntries = options.maxCacheEntries ?? 16;
   const warnAfter = options.warnAfterTraces ?? 8;
   const sigOptions = signatureOptions(options);
-  const cache = new Map<string, Slot>();
+  const cache = new Map<string, Slot[]>();
   const stats: CompileStats = { traces: 0, hits: 0, misses: 0, ...(sigOptions.dynamic.size ? { specializations: 0 } : {}) };
   const reasons: string[] = [];
   const name = fn.name || 'the function';
@@ -158,15 +161,20 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
     return entry;
   };
 
-  const lookup = (args: unknown[]): { entry: Entry; sig: Signature } => {
+  const lookup = (args: unknown[]): { entry: Entry; sig: Signature; slot: Slot } => {
     const sig = signatureOf(args, sigOptions);
-    let slot = cache.get(sig.key);
-    const guardFailure = slot && failedGuard(slot.base);
-    if (guardFailure) slot = undefined;
+    // A signature keeps a few slots that differ in their guards (.grad set or not, an option).
+    const slots = cache.get(sig.key) ?? [];
+    let guardFailure: string | undefined;
+    let slot = slots.find((s) => {
+      const failure = failedGuard(s.base);
+      guardFailure ??= failure;
+      return !failure;
+    });
+    cache.delete(sig.key);
     if (slot) {
       stats.hits++;
-      cache.delete(sig.key);
-      cache.set(sig.key, slot); // most recently used last
+      cache.set(sig.key, [slot, ...slots.filter((s) => s !== slot)]); // most recently used last, and first in its list
     } else {
       stats.misses++;
       if (last) {
@@ -183,11 +191,11 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
         }
       }
       slot = build(sig);
-      cache.set(sig.key, slot);
+      cache.set(sig.key, [slot, ...slots].slice(0, MAX_GUARDED_SLOTS));
       if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
     }
     last = sig;
-    return { entry: entryFor(slot, sig), sig };
+    return { entry: entryFor(slot, sig), sig, slot };
   };
 
   const checkOptions = options.check === true ? {} : options.check || undefined;
@@ -202,8 +210,7 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   Object.defineProperty(compiled, TRACED_ENTRY, { value: (...args: unknown[]) => lookup(args).entry });
   Object.defineProperty(compiled, 'explain', {
     value: (...args: unknown[]) => {
-      const { entry, sig } = lookup(args);
-      const slot = cache.get(sig.key)!;
+      const { entry, sig, slot } = lookup(args);
       const opt = optimizedOf(entry);
       return explainEntry(entry, {
         name, stats: { ...stats }, retraceReasons: [...reasons],

@@ -101,6 +101,27 @@ describe('guards', () => {
     expect(String(step.explain(x))).toContain('SGD parameter group 0: weightDecay ≠ 0 = true');
   });
 
+  it('keeps the graphs of earlier guard states: switching an option back traces nothing', () => {
+    const run = (compiled: boolean) => {
+      const w = new Parameter(tensor([1, 2], 'float32'));
+      const opt = new SGD([w], { lr: 0.5, momentum: 0.5 });
+      const body = (x: Tensor) => {
+        opt.zeroGrad();
+        sum(mul(w, mul(x, w))).backward();
+        opt.step();
+      };
+      const step = compiled ? compile(body) : body;
+      for (const nesterov of [false, true, false, true, false]) {
+        opt.paramGroups[0].nesterov = nesterov;
+        step(tensor([1, -1], 'float32'));
+      }
+      return { w: w.toArray(), stats: compiled ? (step as ReturnType<typeof compile>).stats : undefined };
+    };
+    const compiled = run(true);
+    expect(compiled.w).toEqual(run(false).w);
+    expect(compiled.stats).toEqual({ traces: 2, hits: 3, misses: 2 });
+  });
+
   it('rejects setting a hyperparameter inside the compiled function', () => {
     const w = new Parameter(tensor([1], 'float32'));
     const opt = new SGD([w], { lr: 0.5 });
