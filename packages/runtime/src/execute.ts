@@ -28,7 +28,14 @@ export interface ExecuteOptions {
 
 const plans = new WeakMap<Graph, MemoryPlan>();
 
-/** The memory plan `executeGraph` uses for `graph` by default (made once, then cached). */
+/**
+ * The memory plan `executeGraph` uses for `graph` by default (made once, then cached).
+ *
+ * @example
+ * ```ts
+ * memoryPlanFor(graph).plannedPeakBytes;
+ * ```
+ */
 export function memoryPlanFor(graph: Graph): MemoryPlan {
   let plan = plans.get(graph);
   if (!plan) plans.set(graph, (plan = planMemory(graph)));

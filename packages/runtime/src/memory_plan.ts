@@ -22,7 +22,14 @@ export interface MemoryPlan {
   readonly plannedPeakBytes: number;
 }
 
-/** Bytes of a tensor type. */
+/**
+ * Bytes of a tensor type.
+ *
+ * @example
+ * ```ts
+ * bytesOf({ dtype: 'float32', shape: [128, 512] }); // 262144
+ * ```
+ */
 export function bytesOf(type: { readonly dtype: DType; readonly shape: readonly number[] }): number {
   return itemSize(type.dtype) * sizeOf(type.shape);
 }

@@ -1,7 +1,14 @@
 import type { Attrs, Graph, Node, SourceLocation, TensorType } from '@kiln/core';
 import { formatType, getOp, inferTypes, KilnError, shapesEqual, Value } from '@kiln/core';
 
-/** Whether two tensor types are the same dtype and shape. */
+/**
+ * Whether two tensor types are the same dtype and shape.
+ *
+ * @example
+ * ```ts
+ * sameType({ dtype: 'float32', shape: [2] }, { dtype: 'float32', shape: [2] }); // true
+ * ```
+ */
 export function sameType(a: TensorType, b: TensorType): boolean {
   return a.dtype === b.dtype && shapesEqual(a.shape, b.shape);
 }

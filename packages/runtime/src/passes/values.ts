@@ -26,6 +26,11 @@ export const SOURCE_OPS: ReadonlySet<string> = new Set(['full', 'constant', 'ara
 /**
  * The one value every element of a node's output holds, when the node is a `full` or a
  * `constant` whose elements are all the same (compared with Object.is: -0 ≠ 0, NaN = NaN).
+ *
+ * @example
+ * ```ts
+ * uniformValue(rewriter.definer(v)) === 1; // v is all ones
+ * ```
  */
 export function uniformValue(node: Node | undefined): number | undefined {
   if (!node) return undefined;
