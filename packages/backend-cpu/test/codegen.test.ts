@@ -2,6 +2,7 @@ import type { DType, Graph, Ops, Value } from '@kiln/core';
 import { ArgumentError, createOps, getOp, GraphBuilder, KernelError, ShapeError, verifyGraph } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { codegenStats, compileFused } from '../src/codegen/kernel.js';
+import { PRODUCT_ROWS, productRows } from '../src/codegen/product.js';
 import type { CpuValue } from './helpers/cpu_ops.js';
 import { cpu, value } from './helpers/cpu_ops.js';
 import { expectIdentical, randomValue, runFused, runReference } from './helpers/codegen.js';
@@ -166,10 +167,30 @@ describe('generated matmul epilogues', () => {
   const linear = (dtype: DType, aShape: number[], wShape: number[], n: number) =>
     body([[aShape, dtype], [wShape, dtype], [[n], dtype]], (ops, a, w, bias) => [ops.relu(ops.add(ops.matmul(a, w), bias))]);
 
-  it('float32 matmul + bias + relu, 6 rows (a block of 4 and a block of 2): bit-identical to matmul, add, relu', () => {
-    const g = linear('float32', [6, 5], [5, 7], 7);
-    const inputs = [randomValue([6, 5], 'float32', 20), randomValue([5, 7], 'float32', 21), randomValue([7], 'float32', 22)];
-    expectIdentical(runFused(g, inputs, 'matmulEpilogue'), runReference(g, inputs));
+  it('float32 matmul + bias + relu, 19 rows (two blocks of 8 and one of 3), odd and even k: bit-identical to matmul, add, relu', () => {
+    for (const k of [5, 6, 1]) {
+      const g = linear('float32', [19, k], [k, 7], 7);
+      const inputs = [randomValue([19, k], 'float32', 20 + k), randomValue([k, 7], 'float32', 21), randomValue([7], 'float32', 22)];
+      expectIdentical(runFused(g, inputs, 'matmulEpilogue'), runReference(g, inputs));
+    }
+  });
+
+  it('productRows sums every element over k in order, one product at a time, like the reference', () => {
+    // Magnitudes from 2^-20 to 2^20, so float64 sums round and the order of additions shows.
+    const wide = (shape: number[], seed: number) => randomValue(shape, 'float32', seed).data.map((v, i) => v * 2 ** (((i * 7919 + seed) % 41) - 20));
+    for (const [rows, k, n] of [[8, 7, 5], [8, 10, 3], [3, 4, 6], [8, 0, 2]]) {
+      const a = wide([rows, k], rows * 100 + k);
+      const b = wide([k, n], n);
+      const acc = new Float64Array(PRODUCT_ROWS * n).fill(NaN);
+      productRows(a, 0, b, 0, acc, rows, k, n);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[r * k + p] * b[p * n + j];
+          expect(Object.is(acc[r * n + j], s), `row ${r} col ${j}`).toBe(true);
+        }
+      }
+    }
   });
 
   it('batched with a broadcast batch, a gelu epilogue and two outputs', () => {

@@ -1,9 +1,10 @@
-import type { Graph, KernelRegistry, TypedArray } from '@kiln/core';
+import type { Graph, KernelRegistry } from '@kiln/core';
 import { KernelError, sizeOf } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { matmul } from '../kernels/matmul.js';
 import { broadcastIndex } from '../kernels/util.js';
 import { allocateAccumulators, allocateStored, collectOutputs, compileFused } from './kernel.js';
+import { PRODUCT_ROWS, productRows } from './product.js';
 
 function bodyOf(op: string, subgraphs: readonly Graph[] | undefined): Graph {
   if (!subgraphs || subgraphs.length !== 1) {
@@ -23,11 +24,11 @@ export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgra
 };
 
 /**
- * matmulEpilogue: the reference matmul's loop (four rows at a time into float64 accumulator
- * rows, each element summed over k in order, so results are bit-identical), with the epilogue
- * applied to each block of rows while it is in cache, instead of storing the product and
- * reading it back for the bias and activation. Blocks go in row-major order, so reductions in
- * the epilogue fold in the reference order. Integer matmuls run the reference kernel, then the
+ * matmulEpilogue: the product in blocks of eight rows into float64 accumulator rows, each
+ * element summed over k in order as the reference matmul does, so results are bit-identical
+ * (`productRows`), with the epilogue applied to each block of rows while it is in cache
+ * instead of storing the product and reading it back for the bias and activation. Blocks go in
+ * row-major order, so reductions in the epilogue fold in the reference order. Integer matmuls run the reference kernel, then the
  * epilogue over its result.
  */
 export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs) => {
@@ -49,12 +50,12 @@ export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs
   const batchShape = product.shape.slice(0, -2);
   const batchA = broadcastIndex(a.shape.slice(0, -2), batchShape);
   const batchB = broadcastIndex(b.shape.slice(0, -2), batchShape);
-  const acc = new Float64Array(4 * n);
+  const acc = new Float64Array(PRODUCT_ROWS * n);
   for (let t = 0; t < sizeOf(batchShape); t++) {
     const aOffset = (batchA ? batchA[t] : t) * m * k;
     const bOffset = (batchB ? batchB[t] : t) * k * n;
-    for (let i0 = 0; i0 < m; i0 += 4) {
-      const rows = Math.min(4, m - i0);
+    for (let i0 = 0; i0 < m; i0 += PRODUCT_ROWS) {
+      const rows = Math.min(PRODUCT_ROWS, m - i0);
       productRows(a.data, aOffset + i0 * k, b.data, bOffset, acc, rows, k, n);
       const lo = (t * m + i0) * n;
       kernel.fn(ins, stored, accs, acc, lo, lo, lo + rows * n);
@@ -62,35 +63,6 @@ export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs
   }
   return collectOutputs(kernel, outputs, stored, accs, out);
 };
-
-/** Rows [0, rows) of a (from a0, row length k) times b (k×n from bOffset) into acc, summed over k in order. */
-function productRows(a: TypedArray, a0: number, b: TypedArray, bOffset: number, acc: Float64Array, rows: number, k: number, n: number): void {
-  acc.fill(0);
-  if (rows === 4) {
-    for (let p = 0; p < k; p++) {
-      const x0 = a[a0 + p];
-      const x1 = a[a0 + k + p];
-      const x2 = a[a0 + 2 * k + p];
-      const x3 = a[a0 + 3 * k + p];
-      const bRow = bOffset + p * n;
-      for (let j = 0; j < n; j++) {
-        const bv = b[bRow + j];
-        acc[j] += x0 * bv;
-        acc[n + j] += x1 * bv;
-        acc[2 * n + j] += x2 * bv;
-        acc[3 * n + j] += x3 * bv;
-      }
-    }
-    return;
-  }
-  for (let r = 0; r < rows; r++) {
-    for (let p = 0; p < k; p++) {
-      const x = a[a0 + r * k + p];
-      const bRow = bOffset + p * n;
-      for (let j = 0; j < n; j++) acc[r * n + j] += x * b[bRow + j];
-    }
-  }
-}
 
 /** Registers the fused ops' kernels: each compiles its node's body (see compileFused). */
 export function registerFusedKernels(registry: KernelRegistry<CpuKernel>): void {
