@@ -1,5 +1,5 @@
 import { ArgumentError } from '@kiln/core';
-import { keep, Tensor } from '@kiln/eager';
+import { currentInterpreter, keep, Tensor } from '@kiln/eager';
 import { Parameter } from './parameter.js';
 import type { LoadStateDictOptions, LoadStateDictResult, StateDict } from './state_dict.js';
 import { loadState } from './state_dict.js';
@@ -50,9 +50,23 @@ const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : n
  * model.namedParameters().map(([name]) => name); // ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
  * ```
  */
+let nextModuleId = 1;
+
 export abstract class Module implements Disposable {
-  /** True in training mode (the default); `eval()` sets it to false here and in every descendant. */
-  training = true;
+  #training = true;
+  readonly #id = nextModuleId++;
+  /**
+   * True in training mode (the default); `eval()` sets it to false here and in every descendant.
+   * A compiled function that read it (Dropout, BatchNorm) traces again when it changes.
+   */
+  get training(): boolean {
+    currentInterpreter().guard?.(`${this.constructor.name} (module #${this.#id}).training`, () => this.#training);
+    return this.#training;
+  }
+
+  set training(mode: boolean) {
+    this.#training = mode;
+  }
   /** Names of the buffers, and whether each is persistent (in the state dict). */
   readonly #buffers = new Map<string, boolean>();
 

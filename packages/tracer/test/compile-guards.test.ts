@@ -2,7 +2,7 @@ import { ArgumentError, AxisError, printGraph, TraceError, verifyGraph } from '@
 import type { Tensor } from '@kiln/eager';
 import { add, mul, ones, sub, sum, tensor, tidy } from '@kiln/eager';
 import { describe, expect, it } from 'vitest';
-import { Parameter, SGD } from '../../nn/src/index.js';
+import { Dropout, Linear, Parameter, SGD, Sequential } from '../../nn/src/index.js';
 import { compile } from '../src/index.js';
 
 describe('static arguments', () => {
@@ -120,6 +120,20 @@ describe('guards', () => {
     const compiled = run(true);
     expect(compiled.w).toEqual(run(false).w);
     expect(compiled.stats).toEqual({ traces: 2, hits: 3, misses: 2 });
+  });
+
+  it('traces again when a module switches between training and eval mode', () => {
+    const model = new Sequential(new Linear(3, 4), new Dropout(0.5));
+    const messages: string[] = [];
+    const forward = compile((x: Tensor) => model.forward(x), { onRetrace: (m) => messages.push(m) });
+    const x = ones([2, 3]);
+    forward(x);
+    model.eval();
+    expect(forward(x).toArray()).toEqual(model.forward(x).toArray()); // no dropout in eval mode
+    model.train();
+    forward(x);
+    expect(forward.stats).toEqual({ traces: 2, hits: 1, misses: 2 });
+    expect(messages).toEqual([expect.stringMatching(/^compile: retracing the function \(trace 2\): Dropout \(module #\d+\)\.training: true → false$/)]);
   });
 
   it('rejects setting a hyperparameter inside the compiled function', () => {
