@@ -23,6 +23,9 @@ export const ALLOWED_KILN_DEPENDENCIES: Readonly<Record<string, readonly string[
   eager: ['core', 'backend-cpu'],
   nn: ['core', 'eager', 'serializer'],
   tracer: ['core', 'eager', 'runtime', 'serializer', 'backend-cpu'],
+  // The kiln command (private): its sources use the deployer's set (core, serializer, runtime, a
+  // backend); its tests make models with eager, nn and the tracer.
+  cli: ['core', 'backend-cpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
 };
 
 /** package.json fields whose `@kiln/*` entries count as dependencies. */

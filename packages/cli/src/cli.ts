@@ -1,0 +1,117 @@
+import { KilnError } from '@kiln/core';
+import { createCpuBackend } from '@kiln/backend-cpu';
+import { loadModel } from '@kiln/runtime';
+import type { ModelFile } from '@kiln/serializer';
+import { readModel } from '@kiln/serializer';
+import type { ParsedArgs } from './args.js';
+import { FileError, namedValues, parseArgs, USAGE, UsageError } from './args.js';
+import { formatSummary, summarizeModel } from './inspect.js';
+import { modelFileToOnnx, symbolSizes } from './onnx.js';
+import { formatResults, parseInput } from './run.js';
+
+/** What the CLI reads and writes: the process's streams and files, or fakes in tests. */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): Uint8Array;
+  writeFile(path: string, bytes: Uint8Array): void;
+}
+
+/** Exit codes: 0 success, 1 the model or an input is bad, 2 the command line is. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function readFileOrFail(io: CliIO, path: string): Uint8Array {
+  try {
+    return io.readFile(path);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new FileError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const readKiln = (io: CliIO, path: string): ModelFile => readModel(readFileOrFail(io, path));
+
+function inspect(args: ParsedArgs, io: CliIO): void {
+  const [path] = args.positionals;
+  const file = readKiln(io, path);
+  if (args.flags.has('json')) io.stdout(JSON.stringify(summarizeModel(file), null, 2));
+  else io.stdout(formatSummary(file, { graph: !args.flags.has('no-graph'), title: path }));
+}
+
+function exportOnnx(args: ParsedArgs, io: CliIO): void {
+  const [path, out] = args.positionals;
+  const file = readKiln(io, path);
+  const sizes = symbolSizes(file, namedValues('size', args.values.get('size') ?? []));
+  const bytes = modelFileToOnnx(file, sizes);
+  try {
+    io.writeFile(out, bytes);
+  } catch (e) {
+    throw new FileError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const fixed = file.symbolic?.symbols.map((s, k) => `${s.name}=${sizes[k]}`) ?? [];
+  io.stdout(`wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes, ONNX opset 17${fixed.length ? `, ${fixed.join(', ')}` : ''})`);
+}
+
+function run(args: ParsedArgs, io: CliIO): void {
+  const [path] = args.positionals;
+  const bytes = readFileOrFail(io, path);
+  const model = loadModel(bytes, { backend: createCpuBackend() });
+  try {
+    const given = namedValues('input', args.values.get('input') ?? []);
+    const sizes = new Map(namedValues('size', args.values.get('size') ?? []));
+    const symbols = model.file.symbolic?.symbols.map((s) => s.name) ?? [];
+    for (const [name, text] of sizes) {
+      if (!symbols.includes(name)) throw new UsageError(`--size ${name}: the model has ${symbols.length ? `symbolic dimensions ${symbols.join(', ')}` : 'no symbolic dimensions'}`);
+      if (!/^\d+$/.test(text)) throw new UsageError(`--size ${name}=${text}: expected a non-negative integer`);
+    }
+    for (const name of given.keys()) {
+      if (!model.inputs.some((i) => i.name === name)) throw new UsageError(`--input ${name}: the model's inputs are ${model.inputs.map((i) => i.name).join(', ')}`);
+    }
+    const text = (p: string) => new TextDecoder().decode(readFileOrFail(io, p));
+    const inputs = model.inputs.map((spec, k) => {
+      const value = given.get(spec.name);
+      if (value === undefined) throw new UsageError(`run: missing --input ${spec.name}=… (${spec.dtype}[${spec.shape.join(',')}]); the model takes ${model.inputs.map((i) => i.name).join(', ')}`);
+      const shape = spec.shape.map((d) => (typeof d === 'number' ? d : sizes.has(d) ? Number(sizes.get(d)) : undefined));
+      return parseInput({ name: spec.name, dtype: spec.dtype, shape }, value, text, k);
+    });
+    const results = model.run(...inputs);
+    io.stdout(formatResults(model.outputs, results, { json: args.flags.has('json'), limit: args.flags.has('full') ? Infinity : 64 }));
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Runs the `kiln` command line and returns its exit code. Every failure is reported on stderr
+ * as `kiln: …` (a bad model file says what is wrong with it; an op ONNX cannot hold is named);
+ * nothing is thrown.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['inspect', 'model.kiln'], nodeIO);
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args.command === 'help' || args.flags.has('help')) {
+      io.stdout(USAGE);
+      return EXIT.ok;
+    }
+    if (args.command === 'inspect') inspect(args, io);
+    else if (args.command === 'export-onnx') exportOnnx(args, io);
+    else run(args, io);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`kiln: ${e.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (e instanceof KilnError) {
+      io.stderr(`kiln: ${e.name}: ${e.message}`);
+      return EXIT.failed;
+    }
+    io.stderr(`kiln: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.failed;
+  }
+}

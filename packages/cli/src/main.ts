@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { CliIO } from './cli.js';
+import { runCli } from './cli.js';
+
+const io: CliIO = {
+  stdout: (text) => void process.stdout.write(`${text}\n`),
+  stderr: (text) => void process.stderr.write(`${text}\n`),
+  readFile: (path) => new Uint8Array(readFileSync(path)),
+  writeFile: (path, bytes) => writeFileSync(path, bytes),
+};
+
+process.exitCode = await runCli(process.argv.slice(2), io);
