@@ -20,7 +20,8 @@ def main() -> int:
             model = onnx.load(str(path))
             onnx.checker.check_model(model, full_check=True)
             inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
-            outputs = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in inferred.graph.output}
+            dim = lambda d: d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
+            outputs = {o.name: [dim(d) for d in o.type.tensor_type.shape.dim] for o in inferred.graph.output}
             print(f"ok    {path.name}  opset {model.opset_import[0].version}, {len(model.graph.node)} nodes, outputs {outputs}")
         except Exception as e:  # the checker raises several exception types
             failures += 1

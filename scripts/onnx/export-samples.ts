@@ -36,7 +36,10 @@ const models: [string, nn.Module & { forward(x: Tensor): Tensor }, Tensor][] = [
 ];
 for (const [name, model, x] of models) {
   model.eval();
-  writeFileSync(join(dir, `${name}.onnx`), exportOnnx(compile((t: Tensor) => model.forward(t)), [x], { names: model, inputNames: ['x'], outputNames: ['y'] }));
-  count++;
+  const f = compile((t: Tensor) => model.forward(t));
+  const options = { names: model, inputNames: ['x'], outputNames: ['y'] };
+  writeFileSync(join(dir, `${name}.onnx`), exportOnnx(f, [x], options));
+  writeFileSync(join(dir, `${name}-dynamic-batch.onnx`), exportOnnx(f, [x], { ...options, dynamic: { 0: [0] }, symbols: [{ name: 'batch' }] }));
+  count += 2;
 }
 console.log(`wrote ${count} ONNX files to ${dir}`);

@@ -13,8 +13,10 @@ commands:
       --no-graph                     leave the graph text out
       --json                         the same as JSON
   export-onnx <model.kiln> <out.onnx>
-                                     write the model as ONNX (opset 17)
-      --size <name>=<n>              size for a symbolic dimension (default: the size it was saved at)
+                                     write the model as ONNX (opset 17); symbolic dimensions
+                                     stay symbolic (named ONNX dimensions)
+      --size <name>=<n>              fix a symbolic dimension at this size
+      --fixed                        fix every symbolic dimension at the size it was saved at
   run <model.kiln>                   run the model on the CPU and print its results
       --input <name>=<value>         one per input: a JSON array ([[1, 2], [3, 4]]), @file.json,
                                      or zeros, ones, random (shape from the signature)
@@ -26,7 +28,7 @@ commands:
 /** Options each command takes, and whether they take a value. */
 const OPTIONS: Readonly<Record<string, Readonly<Record<string, 'value' | 'flag'>>>> = {
   inspect: { 'no-graph': 'flag', json: 'flag' },
-  'export-onnx': { size: 'value' },
+  'export-onnx': { size: 'value', fixed: 'flag' },
   run: { input: 'value', size: 'value', full: 'flag', json: 'flag' },
   help: {},
 };

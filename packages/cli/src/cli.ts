@@ -2,7 +2,7 @@ import { KilnError } from '@kiln/core';
 import { createCpuBackend } from '@kiln/backend-cpu';
 import { loadModel } from '@kiln/runtime';
 import type { ModelFile } from '@kiln/serializer';
-import { readModel } from '@kiln/serializer';
+import { OnnxExportError, readModel } from '@kiln/serializer';
 import type { ParsedArgs } from './args.js';
 import { FileError, namedValues, parseArgs, USAGE, UsageError } from './args.js';
 import { formatSummary, summarizeModel } from './inspect.js';
@@ -41,15 +41,26 @@ function inspect(args: ParsedArgs, io: CliIO): void {
 function exportOnnx(args: ParsedArgs, io: CliIO): void {
   const [path, out] = args.positionals;
   const file = readKiln(io, path);
-  const sizes = symbolSizes(file, namedValues('size', args.values.get('size') ?? []));
-  const bytes = modelFileToOnnx(file, sizes);
+  const given = namedValues('size', args.values.get('size') ?? []);
+  const fixed = given.size > 0 || args.flags.has('fixed');
+  const sizes = fixed ? symbolSizes(file, given) : undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = modelFileToOnnx(file, sizes);
+  } catch (e) {
+    if (e instanceof OnnxExportError && !fixed && file.symbolic) {
+      throw new OnnxExportError(`${e.message}\n(the model has symbolic dimensions; --fixed or --size ${file.symbolic.symbols[0].name}=<n> exports it at fixed sizes)`);
+    }
+    throw e;
+  }
   try {
     io.writeFile(out, bytes);
   } catch (e) {
     throw new FileError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const fixed = file.symbolic?.symbols.map((s, k) => `${s.name}=${sizes[k]}`) ?? [];
-  io.stdout(`wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes, ONNX opset 17${fixed.length ? `, ${fixed.join(', ')}` : ''})`);
+  const symbols = file.symbolic?.symbols ?? [];
+  const dims = symbols.map((s, k) => (sizes ? `${s.name}=${sizes[k]}` : `${s.name} symbolic`));
+  io.stdout(`wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes, ONNX opset 17${dims.length ? `, ${dims.join(', ')}` : ''})`);
 }
 
 function run(args: ParsedArgs, io: CliIO): void {

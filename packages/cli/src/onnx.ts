@@ -48,15 +48,17 @@ export function graphAt(file: ModelFile, sizes: readonly number[]): Graph {
 /**
  * ONNX bytes of a `.kiln` model: its user inputs become the ONNX inputs (named as in the
  * signature), stored parameters and buffers initializers, its results the outputs. Symbolic
- * dimensions are fixed at `sizes`. Training steps (state updates, gradients) and models that
- * draw random numbers are refused with an OnnxExportError.
+ * dimensions stay symbolic (named ONNX dimensions) unless `sizes` fixes them. Training steps
+ * (state updates, gradients) and models that draw random numbers are refused with an
+ * OnnxExportError.
  *
  * @example
  * ```ts
- * writeFileSync('model.onnx', modelFileToOnnx(readModel(bytes), [32]));
+ * writeFileSync('model.onnx', modelFileToOnnx(readModel(bytes)));        // batch stays symbolic
+ * writeFileSync('model-32.onnx', modelFileToOnnx(readModel(bytes), [32])); // batch = 32
  * ```
  */
-export function modelFileToOnnx(file: ModelFile, sizes: readonly number[] = file.symbolic?.sizes ?? []): Uint8Array {
+export function modelFileToOnnx(file: ModelFile, sizes?: readonly number[]): Uint8Array {
   const { signature } = file;
   const updates = signature.outputs.filter((o) => o.role !== 'output');
   if (updates.length) {
@@ -68,7 +70,9 @@ export function modelFileToOnnx(file: ModelFile, sizes: readonly number[] = file
   file.weights.forEach((data, i) => {
     if (data) initializers.set(i, data);
   });
-  return exportGraphToOnnx(graphAt(file, sizes), {
+  const symbolic = sizes === undefined ? file.symbolic : undefined;
+  return exportGraphToOnnx(sizes === undefined ? file.graph : graphAt(file, sizes), {
+    ...(symbolic ? { symbolic } : {}),
     inputNames: signature.inputs.map((s) => s.name),
     outputNames: signature.outputs.map((s) => s.name),
     initializers,

@@ -82,6 +82,22 @@ describe('kiln export-onnx', () => {
     });
   }
 
+  it('keeps a symbolic dimension symbolic: one file for every batch size', async () => {
+    const r = await kiln(['export-onnx', 'mlp.kiln', 'any.onnx'], files());
+    expect(r.stdout).toMatch(/ONNX opset 17, batch symbolic\)$/m);
+    const session = await ort.InferenceSession.create(r.files.get('any.onnx')!);
+    for (const b of [1, 3, 11]) {
+      const x = tensor(Array.from({ length: b * 64 }, (_, i) => Math.sin(i / 3)), 'float32').reshape([b, 64]);
+      const out = await session.run({ x: new ort.Tensor('float32', x.dataSync() as Float32Array, [b, 64]) });
+      expect(out['y'].dims).toEqual([b, 10]);
+      expectClose(out['y'].data as Float32Array, MLP.forward(x));
+    }
+    const fixed = await kiln(['export-onnx', 'mlp.kiln', 'b8.onnx', '--fixed'], files());
+    expect(fixed.stdout).toContain('batch=8');
+    const s8 = await ort.InferenceSession.create(fixed.files.get('b8.onnx')!);
+    await expect(s8.run({ x: new ort.Tensor('float32', new Float32Array(3 * 64), [3, 64]) })).rejects.toThrow(/dimension|Got: 3 Expected: 8/i);
+  });
+
   it('fixes a symbolic dimension at the size given', async () => {
     const r = await kiln(['export-onnx', 'mlp.kiln', 'b3.onnx', '--size', 'batch=3'], files());
     expect(r.stdout).toContain('batch=3');

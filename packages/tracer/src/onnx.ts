@@ -5,6 +5,8 @@ import { getBackend } from '@kiln/eager';
 import type { OnnxExportOptions } from '@kiln/serializer';
 import { exportGraphToOnnx, OnnxExportError } from '@kiln/serializer';
 import type { CompiledFunction } from './compile.js';
+import type { SymbolOptions } from './save_dynamic.js';
+import { symbolicFor } from './save_dynamic.js';
 import { tracedEntry } from './traced.js';
 
 /** What names weights: an nn `Module` (its parameters and buffers), structurally. */
@@ -24,6 +26,14 @@ export interface ExportOnnxOptions {
   readonly inputNames?: readonly string[];
   /** ONNX names of the result tensors, in the order the result flattens (default `output_<i>`). */
   readonly outputNames?: readonly string[];
+  /**
+   * Dimensions that stay symbolic in the ONNX model, by argument index, as `save`'s and
+   * `compile`'s `dynamic`: `{ 0: [0] }` exports a batch-dynamic model (an input dimension named
+   * after the symbol, sizes computed while it runs). Default: every shape fixed.
+   */
+  readonly dynamic?: Readonly<Record<number, readonly number[]>>;
+  /** Names and bounds of the symbols, in order of first appearance (default `s0`, `s1`…). */
+  readonly symbols?: readonly SymbolOptions[];
   readonly graphName?: string;
   readonly docString?: string;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -53,7 +63,7 @@ function evaluateOnCpu(node: Node): TypedArray {
  * Exports the graph `compiled` runs for `exampleArgs` as an ONNX model (opset 17): the argument
  * tensors become the model's inputs, tensors the function reads from its closure (weights,
  * buffers) become initializers holding their current values, and the results its outputs. The
- * shapes are those of the example arguments. Ops ONNX cannot express exactly (random numbers,
+ * shapes are those of the example arguments, except the dimensions `dynamic` declares. Ops ONNX cannot express exactly (random numbers,
  * gradient kernels) and functions that update state (`assign`, `backward()`) are refused with
  * an `OnnxExportError` that names the op or says what to change.
  *
@@ -64,6 +74,7 @@ function evaluateOnCpu(node: Node): TypedArray {
  * const predict = compile((x: Tensor) => model.forward(x));
  * const bytes = exportOnnx(predict, [zeros([1, 784])], { names: model, inputNames: ['image'], outputNames: ['logits'] });
  * writeFileSync('model.onnx', bytes); // runs in onnxruntime, TensorRT, …
+ * const anyBatch = exportOnnx(predict, [zeros([8, 784])], { names: model, dynamic: { 0: [0] }, symbols: [{ name: 'batch' }] });
  * ```
  */
 export function exportOnnx<F extends (...args: any[]) => any>(compiled: CompiledFunction<F>, exampleArgs: Parameters<F>, options: ExportOnnxOptions = {}): Uint8Array {
@@ -101,6 +112,7 @@ export function exportOnnx<F extends (...args: any[]) => any>(compiled: Compiled
     ...(options.outputNames ? { outputNames: options.outputNames } : {}),
     initializers,
     evaluate: evaluateOnCpu,
+    ...(options.dynamic ? { symbolic: symbolicFor(compiled, exampleArgs, entry, options.dynamic, options.symbols ?? []) } : {}),
     graphName: options.graphName ?? 'kiln_graph',
     producerName: 'kiln',
     ...(options.docString ? { docString: options.docString } : {}),

@@ -4,6 +4,7 @@
  * live in the `ops_*.ts` files, one table per family, keyed by the Kiln op name.
  */
 import type { Attrs, DType, Graph, Node, TensorType, Value } from '@kiln/core';
+import type { DynamicShapes } from './dynamic.js';
 import { OnnxExportError } from './errors.js';
 import type { OnnxAttribute, OnnxNode, OnnxTensor } from './onnx_proto.js';
 import { ONNX_DTYPE, OnnxDataType } from './onnx_proto.js';
@@ -51,6 +52,18 @@ export interface LoweringContext extends NodeSink {
   scalar(value: number, dtype: DType): string;
   /** The values of a node without inputs, when the exporter was given an evaluator. */
   evaluate(): TypedData | undefined;
+  /**
+   * An int64 1-D tensor of the ints attributes `keys`, concatenated (a shape; a pad's before and
+   * after): a constant, or computed from the inputs' shapes where entries depend on symbolic
+   * dimensions. `adjust` rewrites the fixed entries (by position).
+   */
+  intsInput(keys: string | readonly string[], adjust?: (value: number, index: number) => number): string;
+  /** For a number attribute that depends on symbolic dimensions: a scalar tensor of `dtype` computed while the model runs. */
+  symbolicNumber(key: string, dtype: DType): string | undefined;
+  /** A value's dimensions for an ONNX type: numbers, symbol expressions, or null where they vary otherwise. */
+  dims(v: Value): (number | string | null)[];
+  /** Throws unless these axes of `v` have one size whatever the symbolic dimensions are (the rule needs them as numbers). */
+  requireFixed(v: Value, axes: readonly number[], what: string): void;
   /** A new node list for a control-flow body (its own names; outer names stay visible). */
   sink(): NodeSink;
   /** Lowers `graph` into `sink`, its inputs bound to `inputNames`, its outputs written to `outputNames`. */
@@ -88,6 +101,10 @@ export class OnnxEmitter {
   constructor(
     private readonly lowerings: ReadonlyMap<string, Lowering>,
     private readonly evaluator?: (node: Node) => TypedData | undefined,
+    /** Symbolic dimensions, when the model is exported with them (else every shape is fixed). */
+    readonly dynamic?: DynamicShapes,
+    /** Attributes each op's rule computes while the model runs when they depend on symbols. */
+    private readonly symbolicAttrs: Readonly<Record<string, readonly string[]>> = {},
   ) {}
 
   /** Reserves `name` (made unique with a suffix if taken) and returns it. */
@@ -166,7 +183,17 @@ export class OnnxEmitter {
     };
     const rule = this.lowerings.get(node.op);
     if (!rule) fail(`op '${node.op}' has no ONNX lowering; exportable ops: ${[...this.lowerings.keys()].sort().join(', ')}`);
+    const dynamic = this.dynamic;
+    if (dynamic) {
+      const handled = this.symbolicAttrs[node.op] ?? [];
+      for (const key of Object.keys(node.attrs)) {
+        if (dynamic.attrExprs(node, key) && !handled.includes(key)) {
+          fail(`attribute '${key}' depends on the symbolic dimensions (${dynamic.names.join(', ')}), which export computes only for ${Object.entries(this.symbolicAttrs).map(([op, keys]) => `${op} ${keys.join('/')}`).join(', ')}; export at fixed sizes instead`);
+        }
+      }
+    }
     const outNames = node.outputs.map((v) => reserved.get(v) ?? this.unique(`v${this.valueCount++}`));
+    const int64s = (values: readonly number[]) => this.int64s(values);
     const ctx: LoweringContext = {
       ...sink,
       node, attrs: node.attrs, where, fail,
@@ -179,6 +206,27 @@ export class OnnxEmitter {
       constant: (data, dtype, shape) => this.constant(data, dtype, shape),
       scalar: (value, dtype) => this.constant(typedData(dtype, [value]), dtype, []),
       evaluate: () => this.evaluator?.(node),
+      intsInput: (key, adjust) => {
+        const keys = typeof key === 'string' ? [key] : key;
+        const raw = keys.flatMap((k) => node.attrs[k] as readonly number[]);
+        const values = adjust ? raw.map(adjust) : raw;
+        const exprs = dynamic && keys.some((k) => dynamic.attrExprs(node, k))
+          ? keys.flatMap((k) => dynamic.attrExprs(node, k) ?? (node.attrs[k] as readonly number[]).map(() => null))
+          : undefined;
+        return exprs ? dynamic!.intsTensor(sink, values, exprs, int64s) : this.int64s(values);
+      },
+      symbolicNumber: (key, dtype) => {
+        const e = dynamic?.attrExprs(node, key)?.[0];
+        if (!e) return undefined;
+        const float = dtype === 'float32' || dtype === 'float64';
+        const [value] = float ? [dynamic!.floatExpr(sink, e, ONNX_DTYPE[dtype], int64s)] : sink.emit('Cast', [dynamic!.intExpr(sink, e, int64s)], [attr.int('to', ONNX_DTYPE[dtype])]);
+        return sink.emit('Reshape', [value, this.int64s([])])[0];
+      },
+      dims: (v) => (dynamic ? dynamic.dimsOf(v) : [...v.type.shape]),
+      requireFixed: (v, axes, what) => {
+        const moving = axes.filter((a) => dynamic?.varies(v, a));
+        if (moving.length) fail(`${what} (axes ${moving.join(', ')}) change with the symbolic dimensions, but ONNX needs them as numbers here; export at fixed sizes instead`);
+      },
       sink: () => this.sink(),
       lower: (graph, target, inputNames, outputNames) => this.lower(graph, target, inputNames, outputNames),
     };

@@ -9,7 +9,9 @@ import type { Lowering, TypedData } from './emitter.js';
 import { OnnxEmitter } from './emitter.js';
 import { OnnxExportError } from './errors.js';
 import { encodeModel, ONNX_DTYPE, type OnnxModel, type OnnxValueInfo } from './onnx_proto.js';
+import type { SymbolicShapes } from '../types.js';
 import { expandComposites } from './composites.js';
+import { DynamicShapes } from './dynamic.js';
 import { CONTROL_LOWERINGS } from './ops_control.js';
 import { allOutputsEmpty, ELEMENTWISE_LOWERINGS, emptyOutput } from './ops_elementwise.js';
 import { NN_LOWERINGS } from './ops_nn.js';
@@ -35,7 +37,18 @@ export interface OnnxExportOptions {
   readonly docString?: string;
   /** Stored as the model's metadata_props. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Symbolic dimensions of the graph (as `.kiln` files and `save({ dynamic })` record them):
+   * the ONNX inputs get named dimensions (`batch`), and reshape, broadcast, full, slice and pad
+   * sizes that depend on them are computed from the inputs' shapes while the model runs.
+   */
+  readonly symbolic?: SymbolicShapes;
 }
+
+/** Attributes computed while the model runs when they depend on symbolic dimensions, by op. */
+const SYMBOLIC_ATTRS: Readonly<Record<string, readonly string[]>> = {
+  reshape: ['shape'], broadcastTo: ['shape'], full: ['shape', 'value'], slice: ['starts', 'ends'], pad: ['before', 'after'],
+};
 
 /** Ops whose nodes hold sub-graphs they run: their outputs are never replaced by the empty-result shortcut. */
 const CONTROL_OPS: ReadonlySet<string> = new Set(['cond', 'whileLoop', 'scan']);
@@ -100,13 +113,20 @@ export function graphToOnnxModel(kilnGraph: Graph, options: OnnxExportOptions = 
   const clash = inputNames.find((n) => outputNames.includes(n));
   if (clash) throw new OnnxExportError(`exportOnnx: '${clash}' names both an input and an output; ONNX names must be unique`);
 
-  const emitter = new OnnxEmitter(ONNX_LOWERINGS, options.evaluate);
+  if (options.symbolic && graph !== kilnGraph) {
+    throw new OnnxExportError('exportOnnx: a graph with symbolic dimensions must hold primitives only (no composite nodes); expand them before recording the symbolic dimensions');
+  }
+  const dynamic = options.symbolic ? new DynamicShapes(graph, options.symbolic, inputNames.map((n, i) => (inits.has(i) ? undefined : n))) : undefined;
+  const emitter = new OnnxEmitter(ONNX_LOWERINGS, options.evaluate, dynamic, SYMBOLIC_ATTRS);
   const inputs: OnnxValueInfo[] = [];
   const bound = graph.inputs.map((v, i) => {
     const data = inits.get(i);
-    if (data) return emitter.initializer(inputNames[i], v.type.dtype, v.type.shape, data);
+    if (data) {
+      if (dynamic?.dimsOf(v).some((d) => typeof d !== 'number')) throw new OnnxExportError(`exportOnnx: input ${i} ('${inputNames[i]}') is stored data but has symbolic dimensions`);
+      return emitter.initializer(inputNames[i], v.type.dtype, v.type.shape, data);
+    }
     const name = emitter.unique(inputNames[i]);
-    inputs.push({ name, dataType: ONNX_DTYPE[v.type.dtype], shape: v.type.shape });
+    inputs.push({ name, dataType: ONNX_DTYPE[v.type.dtype], shape: dynamic ? dynamic.dimsOf(v) : v.type.shape });
     return name;
   });
   outputNames.forEach((n) => emitter.unique(n));
@@ -123,7 +143,7 @@ export function graphToOnnxModel(kilnGraph: Graph, options: OnnxExportOptions = 
       name: options.graphName ?? 'kiln_graph',
       nodes: sink.nodes,
       inputs,
-      outputs: graph.outputs.map((v, i) => ({ name: outputNames[i], dataType: ONNX_DTYPE[v.type.dtype], shape: v.type.shape })),
+      outputs: graph.outputs.map((v, i) => ({ name: outputNames[i], dataType: ONNX_DTYPE[v.type.dtype], shape: dynamic ? dynamic.dimsOf(v) : v.type.shape })),
       initializers: emitter.initializers,
     },
   };

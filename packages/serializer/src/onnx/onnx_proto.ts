@@ -40,11 +40,11 @@ export interface OnnxNode {
   readonly docString?: string;
 }
 
-/** A graph input or output: a name and a tensor type (a dimension may be a named symbol). */
+/** A graph input or output: a name and a tensor type (a dimension may be a named symbol, or unknown: null). */
 export interface OnnxValueInfo {
   readonly name: string;
   readonly dataType: OnnxDataTypeCode;
-  readonly shape: readonly (number | string)[];
+  readonly shape: readonly (number | string | null)[];
 }
 
 export interface OnnxGraph {
@@ -137,7 +137,7 @@ function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
     type.message(1, (tensor) => {
       tensor.int(1, v.dataType);
       tensor.message(2, (shape) => {
-        for (const d of v.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        for (const d of v.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : d === null ? undefined : dim.string(2, d)));
       });
     }),
   );

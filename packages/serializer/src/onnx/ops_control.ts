@@ -9,7 +9,7 @@
  * - `scan` → Loop with trip count `length`: the body gathers slice i of each xs (length−1−i when
  *   reversed), and the stacked ys of a reversed scan are flipped back into the slices' order.
  */
-import type { TensorType, Value } from '@kiln/core';
+import type { Value } from '@kiln/core';
 import type { Lowering, LoweringContext, NodeSink } from './emitter.js';
 import { attr } from './emitter.js';
 import { emptyOutput } from './ops_elementwise.js';
@@ -22,7 +22,7 @@ const inline: Lowering = (ctx) => {
   ctx.lower(body!, ctx, ctx.node.inputs.map((_, i) => ctx.input(i)), ctx.node.outputs.map((_, k) => ctx.out(k)));
 };
 
-const info = (name: string, t: TensorType): OnnxValueInfo => ({ name, dataType: ONNX_DTYPE[t.dtype], shape: t.shape });
+const info = (ctx: LoweringContext, name: string, v: Value): OnnxValueInfo => ({ name, dataType: ONNX_DTYPE[v.type.dtype], shape: ctx.dims(v) });
 const scalarInfo = (name: string, dataType: (typeof OnnxDataType)[keyof typeof OnnxDataType]): OnnxValueInfo => ({ name, dataType, shape: [] });
 
 /** An ONNX body graph from a sink, with formal inputs and the outputs' names and types. */
@@ -43,7 +43,7 @@ const cond: Lowering = (ctx) => {
     const sink = ctx.sink();
     const outs = g.outputs.map(() => ctx.tmp(k === 0 ? 'then_out' : 'else_out'));
     ctx.lower(g, sink, args, outs);
-    return bodyGraph(ctx, sink, [], g.outputs.map((v, i) => info(outs[i], v.type)));
+    return bodyGraph(ctx, sink, [], g.outputs.map((v, i) => info(ctx, outs[i], v)));
   };
   ctx.emit('If', [ctx.input(0)], [{ name: 'then_branch', kind: 'graph', value: branch(0) }, { name: 'else_branch', kind: 'graph', value: branch(1) }], ctx.node.outputs.map((_, k) => ctx.out(k)));
 };
@@ -57,7 +57,7 @@ const whileLoop: Lowering = (ctx) => {
   const condConsts = names.slice(0, nCond);
   const bodyConsts = names.slice(nCond, nCond + nBody);
   const carry = names.slice(nCond + nBody);
-  const carryTypes = ctx.node.inputs.slice(nCond + nBody).map((v: Value) => v.type);
+  const carryValues = ctx.node.inputs.slice(nCond + nBody);
   const first = ctx.tmp('while_cond');
   ctx.lower(condG, ctx, [...condConsts, ...carry], [first]);
 
@@ -70,8 +70,8 @@ const whileLoop: Lowering = (ctx) => {
   ctx.lower(bodyG, sink, [...bodyConsts, ...carryIn], carryOut);
   ctx.lower(condG, sink, [...condConsts, ...carryOut], [condOut]);
   const body = bodyGraph(ctx, sink,
-    [scalarInfo(iter, OnnxDataType.int64), scalarInfo(condIn, OnnxDataType.bool), ...carryIn.map((n, j) => info(n, carryTypes[j]))],
-    [scalarInfo(condOut, OnnxDataType.bool), ...carryOut.map((n, j) => info(n, carryTypes[j]))]);
+    [scalarInfo(iter, OnnxDataType.int64), scalarInfo(condIn, OnnxDataType.bool), ...carryIn.map((n, j) => info(ctx, n, carryValues[j]))],
+    [scalarInfo(condOut, OnnxDataType.bool), ...carryOut.map((n, j) => info(ctx, n, carryValues[j]))]);
   ctx.emit('Loop', ['', first, ...carry], [{ name: 'body', kind: 'graph', value: body }], ctx.node.outputs.map((_, k) => ctx.out(k)));
 };
 
@@ -85,11 +85,15 @@ const scan: Lowering = (ctx) => {
   const consts = names.slice(0, nConsts);
   const carry = names.slice(nConsts, nConsts + nCarry);
   const xs = names.slice(nConsts + nCarry);
-  const carryTypes = ctx.node.outputs.slice(0, nCarry).map((v) => v.type);
-  const yTypes = bodyG.outputs.slice(nCarry).map((v) => v.type);
+  const carryValues = ctx.node.outputs.slice(0, nCarry);
+  const yValues = bodyG.outputs.slice(nCarry);
   if (length === 0) {
     carry.forEach((c, j) => ctx.emit('Identity', [c], [], [ctx.out(j)]));
-    yTypes.forEach((_, j) => emptyOutput(ctx, nCarry + j));
+    yValues.forEach((_, j) => {
+      const v = ctx.node.outputs[nCarry + j];
+      ctx.requireFixed(v, v.type.shape.map((_d, a) => a), 'the shape of an empty scan output');
+      emptyOutput(ctx, nCarry + j);
+    });
     return;
   }
   const sink = ctx.sink();
@@ -103,9 +107,9 @@ const scan: Lowering = (ctx) => {
   ctx.lower(bodyG, sink, [...consts, ...carryIn, ...slices], outs);
   sink.emit('Identity', [condIn], [], [condOut]);
   const body = bodyGraph(ctx, sink,
-    [scalarInfo(iter, OnnxDataType.int64), scalarInfo(condIn, OnnxDataType.bool), ...carryIn.map((n, j) => info(n, carryTypes[j]))],
-    [scalarInfo(condOut, OnnxDataType.bool), ...outs.map((n, j) => info(n, j < nCarry ? carryTypes[j] : yTypes[j - nCarry]))]);
-  const ys = yTypes.map((_, j) => (reverse ? ctx.tmp('ys_reversed') : ctx.out(nCarry + j)));
+    [scalarInfo(iter, OnnxDataType.int64), scalarInfo(condIn, OnnxDataType.bool), ...carryIn.map((n, j) => info(ctx, n, carryValues[j]))],
+    [scalarInfo(condOut, OnnxDataType.bool), ...outs.map((n, j) => info(ctx, n, j < nCarry ? carryValues[j] : yValues[j - nCarry]))]);
+  const ys = yValues.map((_, j) => (reverse ? ctx.tmp('ys_reversed') : ctx.out(nCarry + j)));
   const trips = ctx.int64(length);
   ctx.emit('Loop', [trips, '', ...carry], [{ name: 'body', kind: 'graph', value: body }], [...carry.map((_, j) => ctx.out(j)), ...ys]);
   if (reverse) {

@@ -70,12 +70,6 @@ const sign: Lowering = (ctx) => {
 
 const rsqrt: Lowering = (ctx) => void ctx.emit('Reciprocal', [ctx.emit('Sqrt', [ctx.input(0)])[0]], [], [ctx.out(0)]);
 
-/** A bool tensor of the output's shape, all `value`. */
-function filledBool(ctx: LoweringContext, value: boolean): void {
-  const t = ctx.outType(0);
-  ctx.emit('ConstantOfShape', [ctx.int64s(t.shape)], [attr.tensor('value', { name: 'value', dataType: ONNX_DTYPE.bool, dims: [1], data: Uint8Array.of(value ? 1 : 0) })], [ctx.out(0)]);
-}
-
 const logicalNot: Lowering = (ctx) => {
   const dtype = ctx.inType(0).dtype;
   if (dtype === 'bool') ctx.emit('Not', [ctx.input(0)], [], [ctx.out(0)]);
@@ -84,7 +78,7 @@ const logicalNot: Lowering = (ctx) => {
 
 const isNaN: Lowering = (ctx) => {
   if (isFloat(ctx.inType(0).dtype)) ctx.emit('IsNaN', [ctx.input(0)], [], [ctx.out(0)]);
-  else filledBool(ctx, false);
+  else ctx.emit('Not', [ctx.emit('Equal', [ctx.input(0), ctx.input(0)])[0]], [], [ctx.out(0)]); // false everywhere, of x's shape
 };
 
 const cast: Lowering = (ctx) => {
@@ -126,8 +120,12 @@ export function emptyOutput(ctx: LoweringContext, k = 0): void {
   ctx.emit('ConstantOfShape', [ctx.int64s(t.shape)], [attr.tensor('value', { name: 'value', dataType: ONNX_DTYPE[t.dtype], dims: [1], data: typedData(t.dtype, [0]) })], [ctx.out(k)]);
 }
 
-/** Whether every output of the node is empty (then {@link emptyOutput} is exact for any op). */
-export const allOutputsEmpty = (ctx: LoweringContext) => ctx.node.outputs.every((v) => sizeOf(v.type.shape) === 0);
+/**
+ * Whether every output of the node is empty whatever the symbolic dimensions are (then
+ * {@link emptyOutput} is exact for any op).
+ */
+export const allOutputsEmpty = (ctx: LoweringContext) =>
+  ctx.node.outputs.every((v) => sizeOf(v.type.shape) === 0 && ctx.dims(v).some((d) => d === 0));
 
 export const ELEMENTWISE_LOWERINGS: ReadonlyMap<string, Lowering> = new Map<string, Lowering>([
   ['neg', direct('Neg')],

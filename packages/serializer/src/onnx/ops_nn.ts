@@ -72,6 +72,8 @@ const conv2dTranspose: Lowering = (ctx) => {
  * size: `padding` in floor mode, more where ceil mode added a window.
  */
 function endPadding(ctx: LoweringContext, dilation: readonly number[]): number[] {
+  ctx.requireFixed(ctx.node.inputs[0], [2, 3], 'the height and width of the pooled input');
+  ctx.requireFixed(ctx.node.outputs[0], [2, 3], 'the height and width of the pooled output');
   const k = ints(ctx, 'kernelSize');
   const s = ints(ctx, 'stride');
   const p = ints(ctx, 'padding');

@@ -13,36 +13,31 @@ const ints = (ctx: LoweringContext, name: string) => ctx.attrs[name] as readonly
 const int = (ctx: LoweringContext, name: string) => ctx.attrs[name] as number;
 
 const reshape: Lowering = (ctx) => {
-  const shape = ints(ctx, 'shape');
-  // ONNX reads a 0 in the shape as "copy this dimension" unless allowzero is set.
-  ctx.emit('Reshape', [ctx.input(0), ctx.int64s(shape)], shape.includes(0) ? [attr.int('allowzero', 1)] : [], [ctx.out(0)]);
+  // allowzero: a 0 in the target shape means size 0, not "copy this dimension" (ONNX's default).
+  ctx.emit('Reshape', [ctx.input(0), ctx.intsInput('shape')], [attr.int('allowzero', 1)], [ctx.out(0)]);
 };
 
 const permute: Lowering = (ctx) => void ctx.emit('Transpose', [ctx.input(0)], [attr.ints('perm', ints(ctx, 'axes'))], [ctx.out(0)]);
 
-const broadcastTo: Lowering = (ctx) => void ctx.emit('Expand', [ctx.input(0), ctx.int64s(ints(ctx, 'shape'))], [], [ctx.out(0)]);
+const broadcastTo: Lowering = (ctx) => void ctx.emit('Expand', [ctx.input(0), ctx.intsInput('shape')], [], [ctx.out(0)]);
 
 const concat: Lowering = (ctx) => void ctx.emit('Concat', ctx.node.inputs.map((_, i) => ctx.input(i)), [attr.int('axis', int(ctx, 'axis'))], [ctx.out(0)]);
 
 /**
  * Kiln's canonical slice (in-range starts, tight ends) as ONNX Slice. A backwards slice that runs
- * through index 0 has end −1 in Kiln, which ONNX would read as "the last element": it becomes
- * −(size + 1), which ONNX clamps to "before index 0".
+ * through index 0 has end −1 in Kiln, which ONNX would read as "the last element": it becomes a
+ * very negative end, which ONNX clamps to "before index 0" whatever the axis's size.
  */
 const slice: Lowering = (ctx) => {
-  const shape = ctx.inType(0).shape;
-  const starts = ints(ctx, 'starts');
   const steps = ints(ctx, 'steps');
-  const ends = ints(ctx, 'ends').map((e, i) => (steps[i] < 0 && e < 0 ? -shape[i] - 1 : e));
-  const axes = shape.map((_, i) => i);
-  ctx.emit('Slice', [ctx.input(0), ctx.int64s(starts), ctx.int64s(ends), ctx.int64s(axes), ctx.int64s(steps)], [], [ctx.out(0)]);
+  const axes = steps.map((_, i) => i);
+  const throughZero = (e: number, i: number) => (steps[i] < 0 && e < 0 ? Number.MIN_SAFE_INTEGER : e);
+  ctx.emit('Slice', [ctx.input(0), ctx.intsInput('starts'), ctx.intsInput('ends', throughZero), ctx.int64s(axes), ctx.int64s(steps)], [], [ctx.out(0)]);
 };
 
 const pad: Lowering = (ctx) => {
-  const before = ints(ctx, 'before');
-  const after = ints(ctx, 'after');
   const dtype = ctx.inType(0).dtype;
-  ctx.emit('Pad', [ctx.input(0), ctx.int64s([...before, ...after]), ctx.scalar(ctx.attrs['value'] as number, dtype)], [attr.string('mode', 'constant')], [ctx.out(0)]);
+  ctx.emit('Pad', [ctx.input(0), ctx.intsInput(['before', 'after']), ctx.scalar(ctx.attrs['value'] as number, dtype)], [attr.string('mode', 'constant')], [ctx.out(0)]);
 };
 
 const gather: Lowering = (ctx) => void ctx.emit('GatherElements', [ctx.input(0), ctx.input(1)], [attr.int('axis', int(ctx, 'axis'))], [ctx.out(0)]);
@@ -60,6 +55,14 @@ const scatterAdd: Lowering = (ctx) =>
 const full: Lowering = (ctx) => {
   const { dtype, shape } = ctx.outType(0);
   const value = ctx.attrs['value'] as number;
+  const symbolicValue = ctx.symbolicNumber('value', dtype);
+  const symbolicShape = ctx.dims(ctx.node.outputs[0]).some((d) => typeof d !== 'number');
+  if (symbolicValue || symbolicShape) {
+    // Sizes known only while the model runs: broadcast a scalar to the computed shape.
+    const scalar = symbolicValue ?? ctx.scalar(value, dtype);
+    ctx.emit(shape.length ? 'Expand' : 'Identity', shape.length ? [scalar, ctx.intsInput('shape')] : [scalar], [], [ctx.out(0)]);
+    return;
+  }
   if (shape.length === 0 || sizeOf(shape) <= 16) {
     const name = ctx.constant(typedData(dtype, new Array<number>(sizeOf(shape)).fill(value)), dtype, shape);
     ctx.emit('Identity', [name], [], [ctx.out(0)]);
