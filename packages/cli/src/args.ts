@@ -94,7 +94,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { command: normalized, positionals, values, flags };
 }
 
-/** `name=value` pairs (from --input, --size) split at the first `=`, each name once. */
+/**
+ * `name=value` pairs (from --input, --size) split at the first `=`, each name once.
+ *
+ * @example
+ * ```ts
+ * namedValues('size', ['batch=32']); // Map { 'batch' => '32' }
+ * ```
+ */
 export function namedValues(option: string, entries: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const entry of entries) {

@@ -5,7 +5,15 @@ import type { ModelFile } from '@kiln/serializer';
 import { exportGraphToOnnx, OnnxExportError, specializeGraph } from '@kiln/serializer';
 import { UsageError } from './args.js';
 
-/** Computes a node without inputs (arange, linspace) with the CPU kernels, Kiln's reference. */
+/**
+ * Computes a node without inputs (arange, linspace) with the CPU kernels, Kiln's reference:
+ * the `evaluate` option of `exportGraphToOnnx`.
+ *
+ * @example
+ * ```ts
+ * exportGraphToOnnx(graph, { evaluate: evaluateOnCpu });
+ * ```
+ */
 export function evaluateOnCpu(node: Node): TypedArray {
   const cpu: Backend = createCpuBackend();
   const types = node.outputs.map((v) => v.type);
@@ -20,6 +28,11 @@ export function evaluateOnCpu(node: Node): TypedArray {
 /**
  * The sizes of a model's symbolic dimensions: those given by name, the saved size for the rest.
  * Throws a UsageError for an unknown name, a size that is not an integer, or one outside bounds.
+ *
+ * @example
+ * ```ts
+ * symbolSizes(readModel(bytes), new Map([['batch', '32']])); // [32]
+ * ```
  */
 export function symbolSizes(file: ModelFile, given: ReadonlyMap<string, string>): number[] {
   const symbols = file.symbolic?.symbols ?? [];
@@ -38,7 +51,14 @@ export function symbolSizes(file: ModelFile, given: ReadonlyMap<string, string>)
   });
 }
 
-/** The model's graph at `sizes` (the graph as stored when they are the saved sizes). */
+/**
+ * The model's graph at `sizes` (the graph as stored when they are the saved sizes).
+ *
+ * @example
+ * ```ts
+ * graphAt(file, [32]).inputs[0].type.shape; // [32, 784]
+ * ```
+ */
 export function graphAt(file: ModelFile, sizes: readonly number[]): Graph {
   const { symbolic } = file;
   if (!symbolic || sizes.every((n, k) => n === symbolic.sizes[k])) return file.graph;

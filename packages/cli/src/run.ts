@@ -109,6 +109,11 @@ function nested(t: HostTensor, limit: number): string {
 /**
  * The text `kiln run` prints for its results: one `name: dtype[shape]` line and the values
  * each (the first `limit` elements), or JSON.
+ *
+ * @example
+ * ```ts
+ * formatResults(['y'], [{ dtype: 'float32', shape: [2], data: Float32Array.of(1, 0.5) }]); // 'y: f32[2]\n[1, 0.5]'
+ * ```
  */
 export function formatResults(names: readonly string[], results: readonly HostTensor[], options: { readonly json?: boolean; readonly limit?: number } = {}): string {
   if (options.json) {

@@ -243,7 +243,14 @@ export function decodeFields(bytes: Uint8Array): ProtoField[] {
   return fields;
 }
 
-/** A varint field's value as a signed 64-bit integer (protobuf int64), in a JavaScript number. */
+/**
+ * A varint field's value as a signed 64-bit integer (protobuf int64), in a JavaScript number.
+ *
+ * @example
+ * ```ts
+ * int64Of(decodeFields(new ProtoWriter().int(1, -5).finish())[0].value); // -5
+ * ```
+ */
 export function int64Of(value: bigint | Uint8Array): number {
   if (typeof value !== 'bigint') throw new ProtobufError('protobuf: expected a varint field, got a length-delimited or fixed one');
   return Number(BigInt.asIntN(64, value));
