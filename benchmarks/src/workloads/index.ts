@@ -4,11 +4,12 @@ import { mlpTrainingStep } from './kiln-nn.js';
 import { compiledVsEagerWorkloads } from './kiln-compiled.js';
 import { elementwiseChain } from './kiln-fusion.js';
 import { compiledNewBatchSize } from './kiln-dynamic.js';
+import { scanRnnTrainingStep } from './kiln-control.js';
 
 /**
  * Every workload, in run order. A workload lists one implementation per library; peers
  * (tfjs, jax-js, onnxruntime) join as further implementations of the same workloads.
  */
 export function allWorkloads(): Workload[] {
-  return [eagerDispatchAdd(), matmulSquare(512), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize()];
+  return [eagerDispatchAdd(), matmulSquare(512), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep()];
 }

@@ -57,6 +57,31 @@ export function runControlNode<S>(node: Node, backend: Backend<S>, inputs: reado
   throw new KilnError(`runControlNode: '${node.op}' is not a control-flow op`);
 }
 
+/**
+ * `graph` with `pass` applied to the sub-graphs of its control-flow nodes (recursively, as the
+ * pass recurses): how a pass that works on one graph reaches loop and branch bodies. Returns
+ * `graph` itself when no body changed.
+ *
+ * @example
+ * ```ts
+ * export function fuse(graph: Graph): Graph {
+ *   graph = mapControlBodies(graph, fuse);
+ *   …
+ * }
+ * ```
+ */
+export function mapControlBodies(graph: Graph, pass: (body: Graph) => Graph): Graph {
+  let changed = false;
+  const nodes = graph.nodes.map((node) => {
+    if (!node.subgraphs || !isControlOp(node.op)) return node;
+    const bodies = node.subgraphs.map((g) => pass(g));
+    if (bodies.every((b, i) => b === node.subgraphs![i])) return node;
+    changed = true;
+    return { ...node, subgraphs: bodies };
+  });
+  return changed ? { ...graph, nodes } : graph;
+}
+
 /** A storage and whether this node made it (and so must free it). */
 interface Held<S> {
   readonly storage: S;

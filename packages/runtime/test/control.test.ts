@@ -1,7 +1,7 @@
 import type { Graph, TensorType, TypedArray, Value } from '@kiln/core';
 import { createOps, getOp, GraphBuilder, verifyGraph } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
-import { executeGraph, GraphExecutionError, ownsOutput } from '../src/index.js';
+import { executeGraph, fuseElementwise, GraphExecutionError, mapControlBodies, ownsOutput } from '../src/index.js';
 import { boolT, cpu, f32, i32 } from './helpers.js';
 
 type Ops = ReturnType<typeof createOps<Value>>;
@@ -98,5 +98,20 @@ describe('runtime: control-flow nodes', () => {
     const ins = [cpu.upload(new Float32Array(2), f32(2)), cpu.upload(new Float32Array(2), f32(1, 2))];
     expect(() => executeGraph(bad, cpu, ins)).toThrowError(GraphExecutionError);
     expect(() => executeGraph(bad, cpu, ins)).toThrowError(/^while executing node 0: scan\(f32\[2\], f32\[1,2\]\) -> f32\[2\]: while executing node 0: addd\(.*unknown op 'addd'/);
+  });
+});
+
+describe('passes inside control-flow bodies', () => {
+  it('fusion reaches scan bodies: the fused graph verifies and computes the same', () => {
+    // carry = tanh(carry * x + 1) * 0.5: one elementwise chain in the body
+    const b = body([f32(4), f32(4)], (o, c, x) => [o.mul(o.tanh(o.add(o.mul(c, x), 1)), 0.5)]);
+    const g = single('scan', [f32(4), f32(3, 4)], { numConsts: 0, numCarry: 1, length: 3, reverse: false }, [b]);
+    const fused = fuseElementwise(g);
+    verifyGraph(fused);
+    expect(fused.nodes[0].subgraphs![0].nodes.map((n) => n.op)).toEqual(['fusedElementwise']);
+    expect(mapControlBodies(g, (x) => x)).toBe(g); // nothing changed: the same graph
+    const data = [[0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((v) => v / 10)];
+    const [want, got] = [run(g, data), run(fused, data)];
+    got[0].forEach((v, i) => expect(v).toBeCloseTo(want[0][i], 6));
   });
 });

@@ -199,16 +199,18 @@ function compareOps(graph: Graph, bound: readonly number[], traced: readonly Typ
     const where = node.loc ? `, recorded at ${node.loc.file}:${node.loc.line}` : '';
     const { text, inputs } = nodeText(graph, i);
     const e = eager[k];
-    // The backward of a cond or scan is cond/scan nodes compiled but the ops that ran eagerly:
-    // op-by-op comparison ends there (results and state are still compared).
-    if (e && e.op !== node.op && isControlOp(node.op)) return undefined;
+    // The backward of a cond or scan is different ops compiled (a cond, a reverse scan) than
+    // eagerly (those that ran): after a cond or scan, op-by-op comparison ends where the two
+    // part (results and state are still compared).
+    if (e && e.op !== node.op && graph.nodes.slice(0, i + 1).some((n) => isControlOp(n.op))) return undefined;
     if (!e || e.op !== node.op) {
       return {
         node: i, op: node.op, ...(node.loc ? { loc: node.loc } : {}),
         message: `compile check: the eager run took another path at node ${i} (${text}${where}): eager ran ${e ? `'${e.op}'` : 'no more ops'} there. What the function does depends on something the trace fixed (a JavaScript value or branch read while tracing); the nodes before agree.`,
       };
     }
-    for (let o = 0; o < node.outputs.length; o++) {
+    // (A scan whose gradient is recorded has residual outputs after those eager code returns.)
+    for (let o = 0; o < Math.min(node.outputs.length, e.outputs.length); o++) {
       const type = formatType(node.outputs[o].type);
       const diff = type === e.outputs[o].type ? firstDifference(traced[i][o], e.outputs[o].data, rtol, atol) : { index: -1, compiled: NaN, eager: NaN };
       if (!diff) continue;

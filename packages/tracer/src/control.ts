@@ -169,5 +169,10 @@ export function traceControlFlow(parent: Trace, call: ControlFlowCall): ControlF
   const types = [...carry.map(typeOf), ...xs.map((x) => ({ dtype: x.dtype, shape: x.shape.slice(1) }))];
   const body = traceBody(parent, fns[0], types, (i) => (i < numCarry ? `carry${i}` : `x${i - numCarry}`), call.consts ?? [], true);
   const attrs = { numConsts: body.trace.outer.length, numCarry, length: call.length ?? 0, reverse: call.reverse ?? false };
-  return emit(parent, 'scan', [...body.trace.outer, ...carry, ...xs], attrs, [graphOf(body, [...body.trace.lifted, ...body.params])]);
+  const inputs = [...body.trace.outer, ...carry, ...xs];
+  // Residuals: body values kept for the gradient, returned as extra ys (stacked over the steps).
+  const params = [...body.trace.lifted, ...body.params];
+  const keep = call.residualsFor?.(inputs, graphOf(body, params)) ?? [];
+  const node = emit(parent, 'scan', inputs, attrs, [graphOf({ ...body, outputs: [...body.outputs, ...keep] }, params)]);
+  return keep.length ? { ...node, residuals: keep.length } : node;
 }

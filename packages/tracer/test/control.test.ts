@@ -292,7 +292,7 @@ describe('gradients through compiled control flow', () => {
   };
   const args = () => [f64([0.5, -0.3, 0.2, 0.1, 0.4, -0.6, 0.3, 0.2, -0.1], [3, 3]), f64([0.1, -0.2, 0.3]), f64([1, -1, 0.5, 0.2, 0.3, -0.4, -0.5, 0.6, 0.1, 0.9, -0.8, 0.7], [4, 3])];
 
-  it('scan: the backward is a reverse scan; equals eager, the unrolled loop and finite differences', () => {
+  it('scan: the backward is a reverse scan over the kept carries; equals eager, the unrolled loop and finite differences', () => {
     const { eager, compiled, graph } = both(rnn, args());
     const plain = valueAndGrad(unrolled, [0, 1, 2])(...(args() as [Tensor, Tensor, Tensor]));
     expectClose(compiled[0], eager[0]);
@@ -303,9 +303,10 @@ describe('gradients through compiled control flow', () => {
     });
     const scans = printGraph(graph).split('\n').filter((l) => / = scan /.test(l)).map((l) => l.replace(/%\w+/g, '%_'));
     expect(scans).toEqual([
-      '  %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ {length=4, numCarry=1, numConsts=1, reverse=false}', // forward
-      '  %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ {length=4, numCarry=1, numConsts=1, reverse=false}', // the carries again
-      '  %_: f64[3,3], %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ %_ %_ %_ {length=4, numCarry=2, numConsts=1, reverse=true}', // backward
+      // forward: the carry, the ys, and what the backward reads: the carry entering each step and tanh's result
+      '  %_: f64[3], %_: f64[4,3], %_: f64[4,3], %_: f64[4,3] = scan %_ %_ %_ {length=4, numCarry=1, numConsts=1, reverse=false}',
+      // backward, in the other direction: the gradients of the constant, of the initial carry, of the xs
+      '  %_: f64[3,3], %_: f64[3], %_: f64[4,3] = scan %_ %_ %_ %_ %_ %_ %_ %_ {length=4, numCarry=2, numConsts=1, reverse=true}',
     ]);
     const eps = 1e-6;
     const [w, h0, xs] = args();

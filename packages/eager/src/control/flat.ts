@@ -1,4 +1,4 @@
-import type { PrimitiveDef } from '@kiln/core';
+import type { Graph, PrimitiveDef } from '@kiln/core';
 import { ArgumentError, checkPredicate, COND, SCAN, WHILE_LOOP } from '@kiln/core';
 import { isGradEnabled } from '../autograd/mode.js';
 import { record } from '../autograd/record.js';
@@ -6,6 +6,7 @@ import { currentInterpreter, eagerInterpreter, rawOps, withInterpreter } from '.
 import { ops } from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { condVjp, scanVjp } from './grad.js';
+import { scanResiduals } from './residuals.js';
 import type { ControlFlowCall, ControlFlowResult, FlatFn } from './hook.js';
 import { LoopScope } from './loop_scope.js';
 
@@ -93,12 +94,15 @@ function whileEager(fns: readonly FlatFn[], carry: readonly Tensor[]): Tensor[] 
  * final carry and the ys stacked along a new axis 0, in the slices' order.
  */
 export function scanFlat(fn: FlatFn, carry: readonly Tensor[], xs: readonly Tensor[], length: number, reverse: boolean, consts: readonly Tensor[] = []): Tensor[] {
-  const call: ControlFlowCall = { kind: 'scan', fns: [fn], operands: [...carry, ...xs], numCarry: carry.length, length, reverse, consts };
+  // When autograd will record the node, keep what its gradient reads: each step's carry and intermediates.
+  const residualsFor = (inputs: readonly Tensor[], body: Graph) =>
+    isGradEnabled() && inputs.some((t) => t.requiresGrad) ? scanResiduals(body, body.inputs.length - carry.length - xs.length, carry.length, body.outputs.length - carry.length).kept : [];
+  const call: ControlFlowCall = { kind: 'scan', fns: [fn], operands: [...carry, ...xs], numCarry: carry.length, length, reverse, consts, residualsFor };
   const r = offer(call);
   if (r && 'ranEagerly' in r) return [...r.outputs];
   if (r) {
     record({ ...asDef(SCAN), vjp: scanVjp(r) }, r.inputs, r.outputs, r.attrs);
-    return [...r.outputs];
+    return r.outputs.slice(0, r.outputs.length - (r.residuals ?? 0));
   }
   return scanEager(call);
 }

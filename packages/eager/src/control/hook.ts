@@ -1,4 +1,4 @@
-import type { Attrs, Graph } from '@kiln/core';
+import type { Attrs, Graph, Value } from '@kiln/core';
 import type { Tensor } from '../tensor.js';
 
 /** The structured control-flow constructs. */
@@ -26,6 +26,12 @@ export interface ControlFlowCall {
   readonly length?: number;
   readonly reverse?: boolean;
   readonly consts?: readonly Tensor[];
+  /**
+   * scan: asked, once the body is traced, with every input the node will have (closure
+   * captures included) and the body graph: the body values to keep for the gradient (the
+   * node also returns them, stacked over the steps, after the ys), or none.
+   */
+  readonly residualsFor?: (inputs: readonly Tensor[], body: Graph) => readonly Value[];
 }
 
 /**
@@ -40,6 +46,8 @@ export interface ControlFlowNode {
   readonly inputs: readonly Tensor[];
   readonly attrs: Attrs;
   readonly subgraphs: readonly Graph[];
+  /** How many of the last outputs are residuals for the gradient (scan's carry history), not results. */
+  readonly residuals?: number;
 }
 
 /**

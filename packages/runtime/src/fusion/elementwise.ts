@@ -4,6 +4,7 @@ import { NO_CONTEXT } from '../passes/pass.js';
 import { fuseNodes, topoSort } from './build.js';
 import type { Group } from './groups.js';
 import { partition } from './groups.js';
+import { mapControlBodies } from '../control.js';
 
 /** Users of each value, by node index, and the graph's outputs. */
 export function usesOf(graph: Graph): { users: Map<Value, number[]>; outputs: Set<Value> } {
@@ -33,6 +34,7 @@ export function usesOf(graph: Graph): { users: Map<Value, number[]>; outputs: Se
  * ```
  */
 export function fuseElementwise(graph: Graph, context: PassContext = NO_CONTEXT): Graph {
+  graph = mapControlBodies(graph, (body) => fuseElementwise(body, context)); // loop and branch bodies too
   const groupOf = partition(graph);
   const groups = [...new Set(groupOf.filter((g): g is Group => g !== undefined))].filter((g) => g.members.length >= 2);
   const { users, outputs } = usesOf(graph);

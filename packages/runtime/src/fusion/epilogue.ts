@@ -5,6 +5,7 @@ import { NO_CONTEXT } from '../passes/pass.js';
 import { fuseNodes } from './build.js';
 import { usesOf } from './elementwise.js';
 import { isFusible } from './groups.js';
+import { mapControlBodies } from '../control.js';
 
 /**
  * The epilogue a matmul's only user computes, as a fusedElementwise node over the product's
@@ -79,6 +80,7 @@ function withMatmul(matmul: Node, epilogue: Node): Node {
  * ```
  */
 export function fuseMatmulEpilogue(graph: Graph, context: PassContext = NO_CONTEXT): Graph {
+  graph = mapControlBodies(graph, (body) => fuseMatmulEpilogue(body, context)); // loop and branch bodies too
   const { users, outputs } = usesOf(graph);
   const replacement = new Map<number, Node>();
   const removed = new Set<number>();
