@@ -247,6 +247,15 @@ describe('fused kernel errors', () => {
     expect(() => runFused(g, [value([1, 2, 3, 4], [2, 2])])).toThrowError(/fusedElementwise: body node 0 \(matmul\): is not an elementwise op or a trailing reduction/);
   });
 
+  it('an empty domain with a non-empty value in it is rejected (no element of it would be computed)', () => {
+    const g = body([[[3], 'float32'], [[0, 3], 'float32']], (ops, a, b) => {
+      const n = ops.neg(a);
+      return [n, ops.add(n, b)];
+    });
+    expect(() => runFused(g, [value([1, 2, 3], [3]), value([], [0, 3])])).toThrowError(ShapeError);
+    expect(() => runFused(g, [value([1, 2, 3], [3]), value([], [0, 3])])).toThrowError('fusedElementwise: body node 0 (neg) makes a [3] value, but the fused domain [0,3] is empty; an empty domain computes no elements');
+  });
+
   it('a reduction that does not read the whole domain is rejected', () => {
     const g = body([[[2, 3], 'float32'], [[3], 'float32']], (ops, x, y) => [ops.add(x, 1), ops.sum(y)]);
     expect(() => runFused(g, [value([1, 2, 3, 4, 5, 6], [2, 3]), value([1, 2, 3], [3])])).toThrowError(ShapeError);

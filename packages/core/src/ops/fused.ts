@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { formatType } from '../ir/printer.js';
 import type { Shape } from '../shape.js';
-import { broadcastShapes, shapesEqual, shapeToString } from '../shape.js';
+import { broadcastShapes, shapesEqual, shapeToString, sizeOf } from '../shape.js';
 import type { OpDef, PrimitiveDef, TensorType } from './op.js';
 
 /**
@@ -88,6 +88,11 @@ export function fusedDomain(body: Graph, op: string, skip: ReadonlySet<Value> = 
     const node = body.nodes[n];
     if (FUSIBLE_REDUCTIONS.has(node.op) && !shapesEqual(node.inputs[0].type.shape, domain)) {
       throw new ShapeError(`${op}: body node ${n} (${node.op}) reduces a ${shapeToString(node.inputs[0].type.shape)} value, but the fused domain is ${shapeToString(domain)}; a fused reduction must read the whole domain`);
+    }
+    // A kernel computes values per element of the domain (constants once): an empty one computes none.
+    const computed = (v: Value) => sizeOf(v.type.shape) > 0 && (node.op !== 'full' || body.outputs.includes(v));
+    if (!FUSIBLE_REDUCTIONS.has(node.op) && sizeOf(domain) === 0 && node.outputs.some(computed)) {
+      throw new ShapeError(`${op}: body node ${n} (${node.op}) makes a ${shapeToString(node.outputs[0].type.shape)} value, but the fused domain ${shapeToString(domain)} is empty; an empty domain computes no elements`);
     }
   }
   return domain;
