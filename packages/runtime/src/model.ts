@@ -39,7 +39,11 @@ export interface LoadedModel {
   run(...inputs: HostTensor[]): HostTensor[];
   /** The graph `run` executes for inputs of these shapes (optimized unless disabled). */
   graphFor(...shapes: (readonly number[])[]): Graph;
-  /** The current stored inputs (parameters, buffers, gradients) by name, read back from the backend. */
+  /**
+   * The current stored inputs (parameters, buffers, gradients) by name, read back from the
+   * backend, and the gradients a run produced that the graph does not read back (named as their
+   * outputs, e.g. `'0.weight.grad'`).
+   */
   state(): Map<string, HostTensor>;
   /** Frees the model's storage on its backend. */
   dispose(): void;
@@ -138,14 +142,15 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     const kept = new Set<S>(stored.values());
     signature.outputs.forEach((s, i) => {
       if (s.role === 'output') return;
-      const t = s.role === 'gradient' ? signature.inputs.findIndex((x) => x.role === 'gradient' && x.target === s.target) : s.target!;
-      if (t < 0) return;
+      // A gradient the graph does not read back (no gradient input) is kept under slot -1 - i.
+      const input = s.role === 'gradient' ? signature.inputs.findIndex((x) => x.role === 'gradient' && x.target === s.target) : s.target!;
+      const t = input < 0 ? -1 - i : input;
       const type = graph.outputs[i].type;
       const fresh = ownsOutput(graph, i) ? outs[i] : backend.upload(backend.readSync(outs[i], type), type);
-      const old = stored.get(t)!;
+      const old = stored.get(t);
       stored.set(t, fresh);
       kept.add(fresh);
-      if (old !== fresh) {
+      if (old !== undefined && old !== fresh) {
         kept.delete(old);
         backend.dispose(old);
       }
@@ -166,8 +171,10 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     state: () => {
       const out = new Map<string, HostTensor>();
       for (const [i, s] of stored) {
-        const t = file.graph.inputs[i].type;
-        out.set(signature.inputs[i].name, { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(s, t) });
+        // Slots below 0 hold gradient outputs without an input: typed as the parameter they target.
+        const spec = i >= 0 ? signature.inputs[i] : signature.outputs[-1 - i];
+        const t = file.graph.inputs[i >= 0 ? i : spec.target!].type;
+        out.set(spec.name, { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(s, t) });
       }
       return out;
     },

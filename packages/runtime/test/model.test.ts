@@ -81,4 +81,34 @@ describe('loadModel', () => {
     expect(() => model.run(f32([3, 3], () => 0))).toThrow(/input 'x' must have shape \[2,3\], got \[3,3\]/);
     expect(() => loadModel(new Uint8Array(16), { backend: cpu })).toThrow(FormatError);
   });
+
+  it('keeps a gradient output that has no gradient input (a step that sets .grad it never reads) in state(), replaced by the next run', () => {
+    // y = sum(x @ w); the step outputs dy/dw = xᵀ·1 as w's gradient, with no w.grad input.
+    const b = new GraphBuilder();
+    const x = b.input({ dtype: 'float32', shape: [2, 3] }, 'x');
+    const w = b.input({ dtype: 'float32', shape: [3, 2] }, 'w');
+    const o = createOps(b);
+    const y = o.sum(o.matmul(x, w));
+    const g = o.matmul(o.permute(x, [1, 0]), o.ones([2, 2]));
+    const graph = b.build([y, g]);
+    const signature: Signature = {
+      inputs: [{ name: 'x', role: 'input' }, { name: 'w', role: 'parameter' }],
+      outputs: [{ name: 'y', role: 'output' }, { name: 'w.grad', role: 'gradient', target: 1 }],
+      rngKeysPerRun: 0,
+    };
+    const model = loadModel(writeModel({ graph, signature, weights: [undefined, w0.data] }), { backend: cpu });
+    const xs = f32([2, 3], (i) => i + 1);
+    const [, wantG] = executeGraph(graph, cpu, [xs.data, w0.data]);
+    model.run(xs);
+    const grad = model.state().get('w.grad');
+    expect(grad).toBeDefined();
+    expect(grad!.shape).toEqual([3, 2]);
+    expect(Array.from(grad!.data)).toEqual(Array.from(wantG)); // columns of xᵀ·1: 1+4, 2+5, 3+6
+    expect(Array.from(grad!.data)).toEqual([5, 5, 7, 7, 9, 9]);
+    // A second run replaces it (a step that assigns .grad, not one that accumulates).
+    model.run(f32([2, 3], () => 1));
+    expect(Array.from(model.state().get('w.grad')!.data)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(Array.from(model.state().get('w')!.data)).toEqual(Array.from(w0.data)); // the parameter is untouched
+    model.dispose();
+  });
 });
