@@ -16,7 +16,7 @@ import { load, save, type SaveOptions, type TensorModel } from './save.js';
  * ```ts
  * model.eval();
  * const predict = compile((x: Tensor) => model.forward(x));
- * saveFile('mlp.kiln', predict, [zeros([1, 784])], { names: model, dynamic: { 0: [0] } });
+ * saveFile('mlp.kiln', predict, [zeros([8, 784])], { names: model, dynamic: { 0: [0] } });
  * ```
  */
 export function saveFile<F extends (...args: any[]) => any>(path: string, compiled: CompiledFunction<F>, exampleArgs: Parameters<F>, options: SaveOptions = {}): number {

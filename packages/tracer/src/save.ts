@@ -44,7 +44,7 @@ export interface SaveOptions {
  * ```ts
  * model.eval();
  * const predict = compile((x: Tensor) => model.forward(x));
- * const bytes = save(predict, [zeros([1, 784])], { names: model, dynamic: { 0: [0] }, symbols: [{ name: 'batch' }] });
+ * const bytes = save(predict, [zeros([8, 784])], { names: model, dynamic: { 0: [0] }, symbols: [{ name: 'batch' }] });
  * writeFileSync('mlp.kiln', bytes);
  * ```
  */
