@@ -67,6 +67,14 @@ describe('docs/examples/deploy-train.ts then deploy-run.ts, as separate programs
       'same predictions as the trained model',
       '',
     ].join('\n'));
+    // docs/guide/deploy.md shows this output and excerpts of both programs, verbatim.
+    const guide = readFileSync(`${ROOT}docs/guide/deploy.md`, 'utf8');
+    const shown = [...guide.matchAll(/<!-- (from|output of) (\S+) -->\n```\w+\n([\s\S]*?)```/g)];
+    expect(shown.length).toBe(4);
+    for (const [, kind, file, text] of shown) {
+      if (kind === 'output of') expect(text).toBe(ran);
+      else expect(readFileSync(`${ROOT}${file}`, 'utf8')).toContain(text);
+    }
     // Trained for a few epochs, it gets most of these right.
     expect(expected.filter((p, i) => p === labels[i]).length).toBeGreaterThanOrEqual(4);
   });
