@@ -2,11 +2,20 @@ import type { TypedArray } from '@kiln/core';
 import { sizeOf } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { broadcastIndex, output } from './util.js';
+import { gemmF32, wasmGemmAvailable } from '../wasm/gemm.js';
+
+/**
+ * Float32 products with at least this many multiply-adds (m·k·n) run in WebAssembly SIMD
+ * (float32 accumulation, see docs/design/cpu-wasm.md); smaller ones, and float64/int32, run the
+ * JS kernel below, where the copy into WASM memory would cost more than it saves.
+ */
+export const WASM_MATMUL_MIN_MACS = 32 * 32 * 32;
 
 /**
  * Batched matmul of [..., m, k] by [..., k, n] (batch dimensions broadcast), in i-k-j order so
  * the inner loop walks contiguous rows of b and of the accumulator.
- * Floats accumulate in float64 rows; int32 wraps like PyTorch's integer matmul (Math.imul).
+ * Large float32 products run in WebAssembly SIMD (WASM_MATMUL_MIN_MACS); otherwise floats
+ * accumulate in float64 rows; int32 wraps like PyTorch's integer matmul (Math.imul).
  */
 export const matmul: CpuKernel = ([a, b], _attrs, [out], into) => {
   const m = a.shape[a.shape.length - 2];
@@ -18,6 +27,12 @@ export const matmul: CpuKernel = ([a, b], _attrs, [out], into) => {
   const batchA = broadcastIndex(a.shape.slice(0, -2), batchShape);
   const batchB = broadcastIndex(b.shape.slice(0, -2), batchShape);
   const dst = output(out.dtype, out.shape, into?.[0]);
+  if (out.dtype === 'float32' && m * k * n >= WASM_MATMUL_MIN_MACS && wasmGemmAvailable()) {
+    const aOffsets = Array.from({ length: batches }, (_, t) => (batchA ? batchA[t] : t) * m * k);
+    const bOffsets = Array.from({ length: batches }, (_, t) => (batchB ? batchB[t] : t) * k * n);
+    gemmF32(a.data, aOffsets, b.data, bOffsets, dst, m, k, n);
+    return [dst];
+  }
   if (into?.[0] && out.dtype === 'int32') dst.fill(0); // the int32 product accumulates into dst
   const product = out.dtype === 'int32' ? matmulInt32 : matmulFloat(n);
   for (let t = 0; t < batches; t++) {
