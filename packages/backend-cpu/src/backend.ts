@@ -1,7 +1,7 @@
 import type { Attrs, Backend, Graph, KernelInput, OpDef, TensorType, TypedArray } from '@kiln/core';
 import { dtypeOfTypedArray, KernelError, KernelRegistry, sizeOf } from '@kiln/core';
 import { registerFusedKernels } from './codegen/kernels.js';
-import type { CpuKernel } from './cpu_tensor.js';
+import type { CpuKernel, CpuTensor } from './cpu_tensor.js';
 import { registerBinaryKernels } from './kernels/binary.js';
 import { registerCreationKernels } from './kernels/creation.js';
 import { registerNNKernels } from './kernels/nn.js';
@@ -54,25 +54,32 @@ export class CpuBackend implements Backend<TypedArray> {
   /** Writes into the arrays offered in `out` (see Backend.run): in place where the kernel supports it, else by a copy. */
   run(op: OpDef, inputs: readonly KernelInput<TypedArray>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (TypedArray | undefined)[], subgraphs?: readonly Graph[]): TypedArray[] {
     const kernel = this.kernels.get(op.name);
-    out?.forEach((o, i) => {
-      if (o && (dtypeOfTypedArray(o) !== outputs[i].dtype || o.length !== sizeOf(outputs[i].shape))) {
-        throw new KernelError(`cpu: the storage offered for output ${i} of '${op.name}' is not a ${outputs[i].dtype} array of ${sizeOf(outputs[i].shape)} elements`);
+    if (out) {
+      for (let i = 0; i < out.length; i++) {
+        const o = out[i];
+        if (o && (dtypeOfTypedArray(o) !== outputs[i].dtype || o.length !== sizeOf(outputs[i].shape))) {
+          throw new KernelError(`cpu: the storage offered for output ${i} of '${op.name}' is not a ${outputs[i].dtype} array of ${sizeOf(outputs[i].shape)} elements`);
+        }
       }
-    });
-    const results = kernel(inputs.map((x) => ({ data: x.storage, shape: x.type.shape, dtype: x.type.dtype })), attrs, outputs, out, subgraphs);
-    return results.map((r, i) => {
+    }
+    const tensors = new Array<CpuTensor>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) tensors[i] = { data: inputs[i].storage, shape: inputs[i].type.shape, dtype: inputs[i].type.dtype };
+    const results = kernel(tensors, attrs, outputs, out, subgraphs);
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
       if (r.length !== sizeOf(outputs[i].shape)) {
         throw new Error(`cpu kernel '${op.name}' returned ${r.length} elements for output ${i}, expected ${sizeOf(outputs[i].shape)} (a kernel bug)`);
       }
       const offered = out?.[i];
-      if (r === offered) return r;
+      if (r === offered) continue;
       if (offered) {
         offered.set(r);
-        return offered;
+        results[i] = offered;
+        continue;
       }
       this.bytes += r.byteLength;
-      return r;
-    });
+    }
+    return results;
   }
 }
 

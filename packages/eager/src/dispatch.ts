@@ -1,5 +1,5 @@
-import type { Attrs, Backend, DType, Interpreter, OpDef, Ops } from '@kiln/core';
-import { ArgumentError, createOps, inferTypes, toTypedArray } from '@kiln/core';
+import type { Attrs, Backend, DType, Interpreter, KernelInput, OpDef, Ops } from '@kiln/core';
+import { ArgumentError, createOps, toTypedArray } from '@kiln/core';
 import { getBackend } from './backends.js';
 import { Buffer } from './buffer.js';
 import type { ControlFlowCall, ControlFlowResult } from './control/hook.js';
@@ -8,6 +8,7 @@ import { isAnomalyDetectionEnabled } from './autograd/mode.js';
 import { needsRecording, record } from './autograd/record.js';
 import { nextKey } from './random.js';
 import { Tensor } from './tensor.js';
+import { outputTypes } from './type_cache.js';
 
 function inputName(op: OpDef, i: number): string {
   const names = op.inputs;
@@ -28,23 +29,35 @@ export function fromStorage(backend: Backend, storage: unknown, shape: readonly 
   return new Tensor(shape, dtype, new Buffer(backend, storage));
 }
 
+/** The buffer of each input (one backend for all), or the error naming the op and argument. */
+function inputBuffers(op: OpDef, inputs: readonly Tensor[]): Buffer[] {
+  const n = inputs.length;
+  const buffers = new Array<Buffer>(n);
+  for (let i = 0; i < n; i++) buffers[i] = inputs[i].liveBuffer() ?? inputs[i].bufferFor(`${op.name}: ${inputName(op, i)}`);
+  for (let i = 1; i < n; i++) {
+    if (buffers[i].backend !== buffers[0].backend) {
+      throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${buffers[i].backend.name}' but ${inputName(op, 0)} is on '${buffers[0].backend.name}'; all inputs of an op must be on one backend`);
+    }
+  }
+  return buffers;
+}
+
 /** The eager interpreter: runs each op's kernel now, on the inputs' backend. */
 export const eagerInterpreter: TensorInterpreter = {
   bind(op: OpDef, inputs: readonly Tensor[], attrs: Attrs): Tensor[] {
-    const buffers = inputs.map((t, i) => t.bufferFor(`${op.name}: ${inputName(op, i)}`));
-    const backend = buffers[0]?.backend ?? getBackend();
-    buffers.forEach((b, i) => {
-      if (b.backend !== backend) {
-        throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${b.backend.name}' but ${inputName(op, 0)} is on '${backend.name}'; all inputs of an op must be on one backend`);
-      }
-    });
+    const buffers = inputBuffers(op, inputs);
+    const backend = buffers.length > 0 ? buffers[0].backend : getBackend();
     // A composite runs as its backend's fused kernel only when autograd need not see inside it.
     if (op.kind === 'composite' && (!backend.hasKernel(op.name) || needsRecording(inputs))) return op.expand(rawOps, inputs, attrs, (t) => t);
-    const types = inferTypes(op, inputs, attrs);
+    const types = outputTypes(op, inputs, attrs);
     // reshape never moves data: the result shares its input's buffer.
     if (op.name === 'reshape') return [new Tensor(types[0].shape, types[0].dtype, buffers[0].retain())];
-    const storages = backend.run(op, inputs.map((t, i) => ({ storage: buffers[i].storage, type: t })), attrs, types);
-    return storages.map((s, i) => new Tensor(types[i].shape, types[i].dtype, new Buffer(backend, s)));
+    const kernelInputs = new Array<KernelInput<unknown>>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) kernelInputs[i] = { storage: buffers[i].storage, type: inputs[i] };
+    const storages = backend.run(op, kernelInputs, attrs, types);
+    const outputs = new Array<Tensor>(storages.length);
+    for (let i = 0; i < storages.length; i++) outputs[i] = new Tensor(types[i].shape, types[i].dtype, new Buffer(backend, storages[i]));
+    return outputs;
   },
   typeOf: (t) => t,
   scalar: (value, dtype) => fromHost([value], [], dtype),

@@ -48,7 +48,7 @@ export class Tensor implements Disposable {
    * The storage of a concrete tensor (undefined for values of other interpreters, and after
    * dispose). A cell, so the FinalizationRegistry releases whatever buffer `assign` left in it.
    */
-  private readonly cell: { buffer: Buffer | undefined; node: GradNode | undefined };
+  private readonly cell: { buffer: Buffer | undefined; node: GradNode | undefined; registered: boolean };
   private disposed = false;
   private leafRequiresGrad = false;
   /** @internal The tape node that produced this tensor (undefined for leaves). */
@@ -82,7 +82,7 @@ export class Tensor implements Disposable {
     const buffer = storage;
     this.shape = shape;
     this.dtype = dtype;
-    this.cell = { buffer, node: undefined };
+    this.cell = { buffer, node: undefined, registered: false };
     track(this, this.cell);
     currentInterpreter().created?.(this);
   }
@@ -215,6 +215,11 @@ export class Tensor implements Disposable {
     return this;
   }
 
+  /** @internal The live buffer, or undefined when disposed or symbolic (then `bufferFor` words the error). */
+  liveBuffer(): Buffer | undefined {
+    return this.cell.buffer;
+  }
+
   /** @internal The live buffer, or a DisposedError naming where the tensor was used. */
   bufferFor(where: string): Buffer {
     if (this.disposed) {
@@ -259,7 +264,7 @@ export class Tensor implements Disposable {
   dispose(): void {
     if (this.disposed || currentInterpreter().dispose?.(this)) return;
     this.disposed = true;
-    untrack(this);
+    untrack(this, this.cell);
     this.cell.buffer?.release();
     this.cell.buffer = undefined;
     this.cell.node?.decref();
