@@ -28,8 +28,9 @@ export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgra
  * element summed over k in order as the reference matmul does, so results are bit-identical
  * (`productRows`), with the epilogue applied to each block of rows while it is in cache
  * instead of storing the product and reading it back for the bias and activation. Blocks go in
- * row-major order, so reductions in the epilogue fold in the reference order. Integer matmuls run the reference kernel, then the
- * epilogue over its result.
+ * row-major order, so reductions in the epilogue fold in the reference order. This blocked path
+ * serves float64; float32 and integer matmuls run the reference kernel (WebAssembly SIMD for
+ * large float32 products), then the epilogue over its result.
  */
 export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs) => {
   const body = bodyOf('matmulEpilogue', subgraphs);
@@ -39,7 +40,9 @@ export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs
   const ins = inputs.map((x) => x.data);
   const [a, b] = inputs;
   const product = body.nodes[0].outputs[0].type;
-  if (product.dtype !== 'float32' && product.dtype !== 'float64') {
+  // float32 products go through the reference matmul, which runs the WebAssembly SIMD kernel
+  // for large sizes: the compiled product is then bit-identical to eager's and as fast.
+  if (product.dtype !== 'float64') {
     const [mm] = matmul([a, b], attrs, [product]);
     kernel.fn(ins, stored, accs, mm, 0, 0, mm.length);
     return collectOutputs(kernel, outputs, stored, accs, out);
