@@ -24,6 +24,11 @@ export type Operand<V> = V | number | boolean;
  * `promoteTypes`, numbers as weak scalars (`promoteWithScalar`). Inserts casts where needed.
  */
 export function promoteOperands<V>(I: Interpreter<V>, ops: Ops<V>, operands: readonly Operand<V>[], op: string, names: readonly string[]): { values: V[]; dtype: DType } {
+  // The common case — two tensors of one dtype — needs no promotion and no casts.
+  if (operands.length === 2 && I.isValue(operands[0]) && I.isValue(operands[1])) {
+    const d = I.typeOf(operands[0]).dtype;
+    if (I.typeOf(operands[1]).dtype === d) return { values: [operands[0], operands[1]], dtype: d };
+  }
   let dtype: DType | undefined;
   operands.forEach((x, i) => {
     if (I.isValue(x)) dtype = dtype ? promoteTypes(dtype, I.typeOf(x).dtype) : I.typeOf(x).dtype;
