@@ -1,7 +1,7 @@
 /**
  * `@kiln/runtime` — optimizes and runs graphs on a backend: the pass pipeline (`optimize`,
- * `PIPELINE`), memory planning (`planMemory`) and the interpreter (`executeGraph`).
- * `loadModel` comes next.
+ * `PIPELINE`), memory planning (`planMemory`), the interpreter (`executeGraph`), and
+ * `loadModel(bytes)` for deployers (`@kiln/runtime/node` adds `loadModelFile`).
  */
 export { executeGraph, ownsOutput, memoryPlanFor, GraphExecutionError, type ExecuteOptions } from './execute.js';
 export { optimize, formatPipeline, formatReport, PIPELINE, type OptimizeOptions, type OptimizeResult, type PassReport } from './pipeline.js';

@@ -9,14 +9,5 @@ export { CompileCheckError, type CheckOptions, type CheckMismatch } from './chec
 export type { CompileExplanation, PassSummary } from './explain.js';
 export { Trace, TracedValue } from './trace.js';
 export { exportOnnx, type ExportOnnxOptions, type NamedWeights } from './onnx.js';
-
-/**
- * Structured control flow. A traced tensor's value is unknown, so `if (x.item() > 0)` cannot be
- * traced; the `TraceError` it raises suggests one of these. They are `@kiln/eager`'s `cond`,
- * `whileLoop` and `scan`; the tracer records each as one node with sub-graphs (control.ts).
- */
-export const PLANNED_CONTROL_FLOW = Object.freeze(['cond', 'whileLoop', 'scan'] as const);
-
-export type PlannedControlFlow = (typeof PLANNED_CONTROL_FLOW)[number];
 export { save, load, type SaveOptions, type TensorModel, type NamedTensors } from './save.js';
 export type { SymbolOptions } from './save_dynamic.js';
