@@ -3,7 +3,8 @@
  * on the CPU: a seeded 80/20 train/test split, inputs scaled to [0, 1], Adam with lr 3e-3,
  * batches of 32, cross-entropy loss. Prints the loss per epoch and the test accuracy (PyTorch
  * reaches 96.7–98.9% with this recipe). Run with `pnpm exec tsx --conditions=kiln-source
- * docs/examples/digits-mlp.ts [epochs]` (default 40 epochs) or `bash scripts/demo.sh`.
+ * docs/examples/digits-mlp.ts [epochs]` (default 40 epochs); `bash scripts/demo.sh` runs
+ * docs/examples/main-job.ts, which trains the same model eagerly, then compiled, and deploys it.
  */
 import type { Tensor } from '@kiln/eager';
 import { argmax, eq, manualSeed, memory, noGrad, tidy } from '@kiln/eager';

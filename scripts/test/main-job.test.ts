@@ -1,0 +1,51 @@
+/**
+ * The main job (docs/examples/main-job.ts, run by scripts/demo.sh) in its reduced mode: one eager
+ * and one compiled epoch. It must save both artifacts, print its summary, and the runtime-only
+ * process must reproduce every test-set prediction of the trained model.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleDeployer, packagesOf, ROOT } from '../bundle/deployer.js';
+
+describe('docs/examples/main-job.ts, reduced (1 eager + 1 compiled epoch)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-main-job-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains, compiles, saves .kiln and .onnx, and the runtime-only process agrees', () => {
+    const out = execFileSync(`${ROOT}node_modules/.bin/tsx`, ['--conditions=kiln-source', 'docs/examples/main-job.ts', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, KILN_DEMO_EAGER_EPOCHS: '1', KILN_DEMO_COMPILED_EPOCHS: '1' },
+    });
+    // Not a terminal: plain log lines, one per epoch, no carriage returns.
+    expect(out).not.toContain('\r');
+    expect(out).toMatch(/^eager {4}epoch 1\/1 {2}step 45\/45 {2}loss \d\.\d{4} +[\d,]+ examples\/s {2}ETA/m);
+    expect(out).toMatch(/^compiled epoch 1\/1 {2}step 45\/45 /m);
+    expect(out).toMatch(/^steps\/s: eager \d+, compiled \d+ \(\d+\.\d\d× speedup; 2 traces/m);
+    expect(out).toContain('\nsummary\n');
+    expect(out).toContain('  runtime-only   360/360 predictions match\n');
+    for (const name of ['model.kiln', 'model.onnx', 'test-set.json', 'summary.json']) expect(out).toContain(join(dir, name));
+
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.deployed).toEqual({ rows: 360, matching: 360 });
+    expect(summary.testAccuracy).toBeGreaterThan(0.85); // two epochs; a full run must reach 95%
+    expect(summary.speedup).toBeGreaterThan(0);
+    expect(summary.compiled.traces).toBe(2);
+    expect(readFileSync(join(dir, 'model.kiln')).subarray(4, 8).toString('latin1')).toBe('KILN');
+    // An ONNX ModelProto starts with field 1 (ir_version), a varint: tag 0x08.
+    expect(readFileSync(join(dir, 'model.onnx'))[0]).toBe(0x08);
+    const test = JSON.parse(readFileSync(join(dir, 'test-set.json'), 'utf8'));
+    expect(test.expected.length).toBe(360);
+  });
+});
+
+describe('docs/examples/main-job-run.ts is a runtime-only program', () => {
+  it('bundles to runtime, serializer, backend-cpu (and core, flatbuffers) only', async () => {
+    const f = await bundleDeployer('node', 'docs/examples/main-job-run.ts');
+    expect(f.inputs.filter((p) => /packages\/(eager|tracer|nn)\/|autograd/.test(p))).toEqual([]);
+    expect(packagesOf(f.inputs)).toEqual(['@kiln/backend-cpu', '@kiln/core', '@kiln/runtime', '@kiln/serializer', 'flatbuffers']);
+  });
+});
