@@ -10,19 +10,24 @@
  *  4. saves the compiled inference graph, batch-dynamic, as `model.kiln` and `model.onnx`;
  *  5. loads `model.kiln` in a separate runtime-only Node process (docs/examples/main-job-run.ts)
  *     and checks it predicts what the trained model predicts on the whole test set;
- *  6. prints a summary of the artifacts and figures (also written as `summary.json`).
+ *  6. draws the logged loss (per step) and test accuracy (per epoch) as `training.svg`
+ *     (`plotMetricsSvg` from @kiln/nn) and the saved inference graph as `graph.svg` (the
+ *     function behind `kiln graph`);
+ *  7. prints a summary of the artifacts and figures (also written as `summary.json`).
  *
  * Run with `pnpm exec tsx --conditions=kiln-source docs/examples/main-job.ts [dir]` (default
  * `out`, gitignored). KILN_DEMO_EAGER_EPOCHS and KILN_DEMO_COMPILED_EPOCHS (default 5 and 15)
  * shorten it; scripts/test/main-job.test.ts runs it with one of each.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { graphToSvg } from '@kiln/cli';
 import type { Tensor } from '@kiln/eager';
 import { argmax, manualSeed, memory, noGrad, tidy, zeros } from '@kiln/eager';
-import { Adam, Linear, ReLU, Sequential, batches, crossEntropy, trainTestSplit } from '@kiln/nn';
+import { Adam, Linear, ReLU, Sequential, batches, crossEntropy, plotMetricsSvg, trainTestSplit } from '@kiln/nn';
+import { readModel } from '@kiln/serializer';
 import { compile, exportOnnx } from '@kiln/tracer';
 import { saveFile } from '@kiln/tracer/node';
 import { loadDigits } from './data/digits.js';
@@ -70,6 +75,20 @@ function progress(phase: string, epoch: number, epochs: number, step: number, lo
   }
 }
 
+/** Logged metrics for the plot: loss per step, test accuracy after each epoch (x = global step). */
+const lossLog: [number, number][] = [];
+const accuracyLog: [number, number][] = [];
+/** Test accuracy of the model as it stands (eval mode, no graph recorded), back in train mode after. */
+function testAccuracy(): number {
+  model.eval();
+  const predicted = noGrad(() => tidy(() => argmax(model.forward(testX), 1).dataSync()));
+  model.train();
+  const truth = testY.dataSync();
+  let right = 0;
+  for (let i = 0; i < truth.length; i++) if (predicted[i] === truth[i]) right++;
+  return right / truth.length;
+}
+
 /** Trains `epochs` epochs with `step`; times only steps that did not trace. */
 function train(name: string, epochs: number, step: (xb: Tensor, yb: Tensor) => number, traces: () => number): Phase {
   const phase: Phase = { name, steps: 0, seconds: 0, traced: 0 };
@@ -79,8 +98,10 @@ function train(name: string, epochs: number, step: (xb: Tensor, yb: Tensor) => n
     for (const [xb, yb] of batches([trainX, trainY], { batchSize: BATCH, shuffle: true })) {
       const before = traces();
       const t0 = performance.now();
-      lossSum += step(xb, yb);
+      const loss = step(xb, yb);
       const ms = performance.now() - t0;
+      lossSum += loss;
+      lossLog.push([lossLog.length + 1, loss]);
       steps++;
       if (traces() === before) {
         phase.steps++;
@@ -93,6 +114,7 @@ function train(name: string, epochs: number, step: (xb: Tensor, yb: Tensor) => n
       const last = steps === stepsPerEpoch;
       if (last || (tty && steps % 5 === 0)) progress(name, epoch, epochs, steps, lossSum / steps, rate, left / rate, last);
     }
+    accuracyLog.push([lossLog.length, testAccuracy()]);
   }
   return phase;
 }
@@ -157,7 +179,19 @@ if (deployed === undefined) {
 }
 console.log(`runtime-only process (main-job-run.ts: @kiln/runtime, serializer, backend-cpu): ${deployed.matching}/${deployed.rows} predictions match the trained model (load ${deployed.loadMs.toFixed(0)} ms, run ${deployed.runMs.toFixed(0)} ms)`);
 
-// ── 6. summary ───────────────────────────────────────────────────────────────────────────────
+// ── 6. pictures: the training curves and the saved graph ─────────────────────────────────────
+const plotPath = join(dir, 'training.svg');
+writeFileSync(plotPath, plotMetricsSvg([
+  { name: 'training loss (per step)', points: lossLog },
+  { name: 'test accuracy (per epoch)', points: accuracyLog, axis: 'right', markers: true },
+], {
+  title: `digits MLP: ${eagerEpochs} eager + ${compiledEpochs} compiled epochs`, xLabel: 'training step', yLabel: 'cross-entropy loss', y2Label: 'test accuracy',
+}));
+const graphPath = join(dir, 'graph.svg');
+writeFileSync(graphPath, graphToSvg(readModel(new Uint8Array(readFileSync(kilnPath))), { title: `${shown(kilnPath)}: the compiled inference graph` }));
+console.log(`wrote ${shown(plotPath)} (loss and test accuracy) and ${shown(graphPath)} (the saved graph, as \`kiln graph\` draws it)`);
+
+// ── 7. summary ───────────────────────────────────────────────────────────────────────────────
 const seconds = (performance.now() - jobStart) / 1000;
 const summary = {
   eager: { epochs: eagerEpochs, stepsPerSecond: eagerRate, examplesPerSecond: eagerRate * BATCH },
@@ -165,7 +199,7 @@ const summary = {
   speedup,
   testAccuracy: accuracy,
   deployed: { rows: deployed.rows, matching: deployed.matching },
-  artifacts: { kiln: kilnPath, kilnBytes, onnx: onnxPath, onnxBytes: onnx.byteLength, testSet: testSetPath },
+  artifacts: { kiln: kilnPath, kilnBytes, onnx: onnxPath, onnxBytes: onnx.byteLength, testSet: testSetPath, plot: plotPath, graph: graphPath },
   seconds,
   liveTensors: memory().numTensors,
 };
@@ -182,6 +216,8 @@ console.log([
   `    ${shown(kilnPath).padEnd(18)} compiled inference graph + weights, batch-dynamic (${kilnBytes.toLocaleString('en-US')} bytes)`,
   `    ${shown(onnxPath).padEnd(18)} the same graph as ONNX opset 17 (${onnx.byteLength.toLocaleString('en-US')} bytes)`,
   `    ${shown(testSetPath).padEnd(18)} test images, labels and the trained model's predictions`,
+  `    ${shown(plotPath).padEnd(18)} training loss per step and test accuracy per epoch (SVG)`,
+  `    ${shown(graphPath).padEnd(18)} the saved inference graph, drawn (SVG; also \`kiln graph model.kiln --out …\`)`,
   `    ${shown(summaryPath).padEnd(18)} these figures as JSON`,
   `  total ${seconds.toFixed(1)} s`,
 ].join('\n'));

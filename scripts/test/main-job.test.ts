@@ -27,7 +27,7 @@ describe('docs/examples/main-job.ts, reduced (1 eager + 1 compiled epoch)', () =
     expect(out).toMatch(/^steps\/s: eager \d+, compiled \d+ \(\d+\.\d\d× speedup; 2 traces/m);
     expect(out).toContain('\nsummary\n');
     expect(out).toContain('  runtime-only   360/360 predictions match\n');
-    for (const name of ['model.kiln', 'model.onnx', 'test-set.json', 'summary.json']) expect(out).toContain(join(dir, name));
+    for (const name of ['model.kiln', 'model.onnx', 'test-set.json', 'training.svg', 'graph.svg', 'summary.json']) expect(out).toContain(join(dir, name));
 
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(summary.deployed).toEqual({ rows: 360, matching: 360 });
@@ -37,6 +37,13 @@ describe('docs/examples/main-job.ts, reduced (1 eager + 1 compiled epoch)', () =
     expect(readFileSync(join(dir, 'model.kiln')).subarray(4, 8).toString('latin1')).toBe('KILN');
     // An ONNX ModelProto starts with field 1 (ir_version), a varint: tag 0x08.
     expect(readFileSync(join(dir, 'model.onnx'))[0]).toBe(0x08);
+    const plot = readFileSync(join(dir, 'training.svg'), 'utf8');
+    expect(plot).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
+    expect(plot).toContain('training loss (per step)');
+    expect(plot).toContain('test accuracy (per epoch)');
+    const graph = readFileSync(join(dir, 'graph.svg'), 'utf8');
+    expect(graph).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
+    for (const text of ['>matmul<', '>images<', '>logits<', 'f32[batch,64]']) expect(graph).toContain(text);
     const test = JSON.parse(readFileSync(join(dir, 'test-set.json'), 'utf8'));
     expect(test.expected.length).toBe(360);
   });

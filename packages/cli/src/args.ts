@@ -17,6 +17,12 @@ commands:
                                      stay symbolic (named ONNX dimensions)
       --size <name>=<n>              fix a symbolic dimension at this size
       --fixed                        fix every symbolic dimension at the size it was saved at
+  graph <model.kiln> --out <graph.svg>
+                                     draw the graph as SVG: inputs on top, one box per op,
+                                     dtype and shape on each edge, outputs at the bottom,
+                                     fused kernels outlined with their body ops
+      --out <file.svg>               where to write it (required)
+      --title <text>                 heading (default: the model file's name)
   run <model.kiln>                   run the model on the CPU and print its results
       --input <name>=<value>         one per input: a JSON array ([[1, 2], [3, 4]]), @file.json,
                                      or zeros, ones, random (shape from the signature)
@@ -29,12 +35,13 @@ commands:
 const OPTIONS: Readonly<Record<string, Readonly<Record<string, 'value' | 'flag'>>>> = {
   inspect: { 'no-graph': 'flag', json: 'flag' },
   'export-onnx': { size: 'value', fixed: 'flag' },
+  graph: { out: 'value', title: 'value' },
   run: { input: 'value', size: 'value', full: 'flag', json: 'flag' },
   help: {},
 };
 
 /** How many positional arguments each command takes. */
-const POSITIONALS: Readonly<Record<string, number>> = { inspect: 1, 'export-onnx': 2, run: 1, help: 0 };
+const POSITIONALS: Readonly<Record<string, number>> = { inspect: 1, 'export-onnx': 2, graph: 1, run: 1, help: 0 };
 
 export interface ParsedArgs {
   readonly command: string;

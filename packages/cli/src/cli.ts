@@ -5,6 +5,7 @@ import type { ModelFile } from '@kiln/serializer';
 import { OnnxExportError, readModel } from '@kiln/serializer';
 import type { ParsedArgs } from './args.js';
 import { FileError, namedValues, parseArgs, USAGE, UsageError } from './args.js';
+import { graphToSvg } from './graph-svg.js';
 import { formatSummary, summarizeModel } from './inspect.js';
 import { modelFileToOnnx, symbolSizes } from './onnx.js';
 import { formatResults, parseInput } from './run.js';
@@ -63,6 +64,21 @@ function exportOnnx(args: ParsedArgs, io: CliIO): void {
   io.stdout(`wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes, ONNX opset 17${dims.length ? `, ${dims.join(', ')}` : ''})`);
 }
 
+function graph(args: ParsedArgs, io: CliIO): void {
+  const [path] = args.positionals;
+  const out = args.values.get('out')?.at(-1);
+  if (out === undefined) throw new UsageError('graph: needs --out <file.svg>');
+  if (!/\.svg$/i.test(out)) throw new UsageError(`graph: --out ${out}: only SVG is written; name the file *.svg`);
+  const file = readKiln(io, path);
+  const svg = graphToSvg(file, { title: args.values.get('title')?.at(-1) ?? path });
+  try {
+    io.writeFile(out, new TextEncoder().encode(svg));
+  } catch (e) {
+    throw new FileError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  io.stdout(`wrote ${out} (${file.graph.nodes.length} nodes, ${svg.length.toLocaleString('en-US')} bytes of SVG)`);
+}
+
 function run(args: ParsedArgs, io: CliIO): void {
   const [path] = args.positionals;
   const bytes = readFileOrFail(io, path);
@@ -111,6 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     if (args.command === 'inspect') inspect(args, io);
     else if (args.command === 'export-onnx') exportOnnx(args, io);
+    else if (args.command === 'graph') graph(args, io);
     else run(args, io);
     return EXIT.ok;
   } catch (e) {

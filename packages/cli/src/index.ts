@@ -1,6 +1,6 @@
 /**
  * `@kiln/cli` — the `kiln` command: `kiln inspect model.kiln`, `kiln export-onnx model.kiln
- * out.onnx`, `kiln run model.kiln --input x=[…]`. The functions behind it are exported for
+ * out.onnx`, `kiln graph model.kiln --out graph.svg`, `kiln run model.kiln --input x=[…]`. The functions behind it are exported for
  * tests and scripts.
  *
  * @example
@@ -14,3 +14,4 @@ export { parseArgs, namedValues, USAGE, UsageError, FileError, type ParsedArgs }
 export { summarizeModel, formatSummary, type ModelSummary, type SignatureRow } from './inspect.js';
 export { modelFileToOnnx, symbolSizes, graphAt, evaluateOnCpu } from './onnx.js';
 export { parseInput, formatResults, type InputSpec } from './run.js';
+export { graphToSvg, type GraphSvgOptions } from './graph-svg.js';

@@ -163,7 +163,7 @@ describe('kiln: command lines, files and hostile models', () => {
     expect((await kiln(['--help'])).stdout).toContain('export-onnx <model.kiln> <out.onnx>');
     const unknown = await kiln(['frobnicate']);
     expect(unknown.code).toBe(EXIT.usage);
-    expect(unknown.stderr).toMatch(/^kiln: unknown command 'frobnicate'; commands are inspect, export-onnx, run, help/);
+    expect(unknown.stderr).toMatch(/^kiln: unknown command 'frobnicate'; commands are inspect, export-onnx, graph, run, help/);
     expect((await kiln(['inspect', 'a.kiln', '--colour'])).stderr).toMatch(/inspect: unknown option '--colour'; its options are --no-graph, --json/);
     expect((await kiln(['export-onnx', 'a.kiln'])).stderr).toMatch(/export-onnx: expects 2 file arguments, got 1 \(a.kiln\)/);
     expect((await kiln(['run', 'mlp.kiln', '--input'], files())).stderr).toMatch(/run: --input needs a value/);

@@ -35,3 +35,4 @@ export * from './losses/index.js';
 export * from './optim/index.js';
 export * from './data/index.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointParts, type SaveCheckpointOptions, type LoadCheckpointOptions, type LoadCheckpointResult } from './checkpoint.js';
+export { plotMetricsSvg, niceTicks, escapeXml, type PlotSeries, type PlotOptions } from './plot.js';
