@@ -41,6 +41,28 @@ export const maxPool2d: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, stride, 
   return [dst];
 };
 
+/** Average-pool windows along one axis, for every output position: in-bounds [lo, hi) and the extent clipped to the padded input. */
+export interface AvgWindows {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly padded: Int32Array;
+}
+
+/** The windows of an average pool along one axis (shared by the forward and gradient kernels). */
+export function avgWindows(outSize: number, stride: number, pad: number, kernel: number, size: number): AvgWindows {
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const padded = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    const start = o * stride - pad;
+    const end = Math.min(start + kernel, size + pad);
+    padded[o] = end - start;
+    lo[o] = Math.max(start, 0);
+    hi[o] = Math.min(end, size);
+  }
+  return { lo, hi, padded };
+}
+
 /**
  * Mean over each window of every NCHW plane, as PyTorch's CPU kernel: the window is clipped to
  * the padded input for the divisor (countIncludePad) and to the input for the sum; a window
@@ -49,8 +71,8 @@ export const maxPool2d: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, stride, 
 export const avgPool2d: CpuKernel<AvgPool2dAttrs> = ([x], { kernelSize, stride, padding, countIncludePad }, [out]) => {
   const [batch, channels, height, width] = x.shape;
   const [outH, outW] = out.shape.slice(2);
-  const [kH, kW] = kernelSize;
-  const [pH, pW] = padding;
+  const rows = avgWindows(outH, stride[0], padding[0], kernelSize[0], height);
+  const cols = avgWindows(outW, stride[1], padding[1], kernelSize[1], width);
   const isInt = out.dtype === 'int32';
   const dst = output(out.dtype, out.shape);
   const xd = x.data;
@@ -58,17 +80,11 @@ export const avgPool2d: CpuKernel<AvgPool2dAttrs> = ([x], { kernelSize, stride, 
   for (let plane = 0; plane < batch * channels; plane++) {
     const base = plane * height * width;
     for (let oh = 0; oh < outH; oh++) {
-      let h0 = oh * stride[0] - pH;
-      let h1 = Math.min(h0 + kH, height + pH);
-      const spanH = h1 - h0;
-      h0 = Math.max(h0, 0);
-      h1 = Math.min(h1, height);
+      const h0 = rows.lo[oh];
+      const h1 = rows.hi[oh];
       for (let ow = 0; ow < outW; ow++) {
-        let w0 = ow * stride[1] - pW;
-        let w1 = Math.min(w0 + kW, width + pW);
-        const padded = spanH * (w1 - w0);
-        w0 = Math.max(w0, 0);
-        w1 = Math.min(w1, width);
+        const w0 = cols.lo[ow];
+        const w1 = cols.hi[ow];
         if (h0 >= h1 || w0 >= w1) {
           dst[o++] = 0;
           continue;
@@ -78,7 +94,7 @@ export const avgPool2d: CpuKernel<AvgPool2dAttrs> = ([x], { kernelSize, stride, 
           const row = base + ih * width;
           for (let iw = w0; iw < w1; iw++) sum += xd[row + iw];
         }
-        const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
+        const divisor = countIncludePad ? rows.padded[oh] * cols.padded[ow] : (h1 - h0) * (w1 - w0);
         dst[o++] = isInt ? Math.trunc(sum / divisor) : sum / divisor;
       }
     }

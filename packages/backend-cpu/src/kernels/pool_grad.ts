@@ -1,4 +1,5 @@
 import type { CpuKernel } from '../cpu_tensor.js';
+import { avgWindows } from './pool.js';
 import { output } from './util.js';
 
 type MaxPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; ceilMode: boolean };
@@ -57,8 +58,8 @@ export const maxPool2dIndices: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, s
 export const avgPool2dGrad: CpuKernel<AvgPool2dGradAttrs> = ([g], { inputSize, kernelSize, stride, padding, countIncludePad }, [out]) => {
   const [batch, channels, outH, outW] = g.shape;
   const [height, width] = inputSize;
-  const [kH, kW] = kernelSize;
-  const [pH, pW] = padding;
+  const rows = avgWindows(outH, stride[0], padding[0], kernelSize[0], height);
+  const cols = avgWindows(outW, stride[1], padding[1], kernelSize[1], width);
   const acc = new Float64Array(height * width);
   const dst = output(out.dtype, out.shape);
   const gd = g.data;
@@ -66,20 +67,14 @@ export const avgPool2dGrad: CpuKernel<AvgPool2dGradAttrs> = ([g], { inputSize, k
   for (let plane = 0; plane < batch * channels; plane++) {
     acc.fill(0);
     for (let oh = 0; oh < outH; oh++) {
-      let h0 = oh * stride[0] - pH;
-      let h1 = Math.min(h0 + kH, height + pH);
-      const spanH = h1 - h0;
-      h0 = Math.max(h0, 0);
-      h1 = Math.min(h1, height);
+      const h0 = rows.lo[oh];
+      const h1 = rows.hi[oh];
       for (let ow = 0; ow < outW; ow++) {
-        let w0 = ow * stride[1] - pW;
-        let w1 = Math.min(w0 + kW, width + pW);
-        const padded = spanH * (w1 - w0);
-        w0 = Math.max(w0, 0);
-        w1 = Math.min(w1, width);
+        const w0 = cols.lo[ow];
+        const w1 = cols.hi[ow];
         const gv = gd[o++];
         if (h0 >= h1 || w0 >= w1) continue;
-        const share = gv / (countIncludePad ? padded : (h1 - h0) * (w1 - w0));
+        const share = gv / (countIncludePad ? rows.padded[oh] * cols.padded[ow] : (h1 - h0) * (w1 - w0));
         for (let ih = h0; ih < h1; ih++) {
           const row = ih * width;
           for (let iw = w0; iw < w1; iw++) acc[row + iw] += share;
