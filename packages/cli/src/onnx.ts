@@ -14,8 +14,11 @@ import { UsageError } from './args.js';
  * exportGraphToOnnx(graph, { evaluate: evaluateOnCpu });
  * ```
  */
+let cpuBackend: Backend | undefined;
+
 export function evaluateOnCpu(node: Node): TypedArray {
-  const cpu: Backend = createCpuBackend();
+  // One backend for the process: creating one registers every kernel.
+  const cpu = (cpuBackend ??= createCpuBackend());
   const types = node.outputs.map((v) => v.type);
   const [storage] = cpu.run(getOp(node.op), [], node.attrs, types);
   try {
