@@ -29,6 +29,48 @@ ensure_apt_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# Packages that must come from bookworm-backports: Dawn (the `webgpu` npm package) rejects
+# bookworm's own Mesa 22.3 lavapipe; Mesa 25 from backports works (../shared/TOOLCHAIN.md).
+# mesa-vulkan-drivers: lavapipe, the software Vulkan adapter the WebGPU suite runs on in CI.
+KILN_APT_BACKPORTS_PACKAGES=(mesa-vulkan-drivers)
+KILN_BACKPORTS_SOURCE=/etc/apt/sources.list.d/kiln-bookworm-backports.sources
+
+# Adds the bookworm-backports deb822 source unless apt already knows the suite. Returns 0 when
+# the source was added (apt needs an update), 1 when it was already there.
+ensure_backports_source() {
+  if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return 1
+  fi
+  log "adding the bookworm-backports apt source ($KILN_BACKPORTS_SOURCE)"
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm-backports' \
+    'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+    "${sudo[@]}" tee "$KILN_BACKPORTS_SOURCE" >/dev/null
+  return 0
+}
+
+# A package counts as present only in the backports version: bookworm's own is too old, and a
+# machine that already has it must still be upgraded.
+ensure_backports_packages() {
+  ((${#KILN_APT_BACKPORTS_PACKAGES[@]} == 0)) && return 0
+  local missing=() pkg
+  for pkg in "${KILN_APT_BACKPORTS_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>/dev/null | grep -q 'install ok installed .*bpo' || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  if [[ ! -r /etc/debian_version ]] || ! grep -q '^12' /etc/debian_version; then
+    echo "warning: ${missing[*]} come from Debian bookworm-backports and this is not Debian 12; install a Mesa >= 24 Vulkan driver (lavapipe) yourself to run the WebGPU tests" >&2
+    return 0
+  fi
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  ensure_backports_source || true
+  log "apt-get install -t bookworm-backports ${missing[*]}"
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends -t bookworm-backports "${missing[@]}"
+}
+
 ensure_node() {
   if ! command -v node >/dev/null; then
     echo "error: node is not installed; Kiln needs Node >= 20 with npm" >&2
@@ -76,6 +118,7 @@ install_and_build() {
 
 kiln_setup() {
   ensure_apt_packages
+  ensure_backports_packages
   ensure_node
   ensure_pnpm
   install_and_build
