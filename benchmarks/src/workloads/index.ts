@@ -6,11 +6,12 @@ import { elementwiseChain } from './kiln-fusion.js';
 import { compiledNewBatchSize } from './kiln-dynamic.js';
 import { scanRnnTrainingStep } from './kiln-control.js';
 import { deployWorkloads } from './kiln-deploy.js';
+import { cnnWorkloads } from './cnn.js';
 
 /**
  * Every workload, in run order. A workload lists one implementation per library; peers
  * (tfjs, jax-js, onnxruntime) join as further implementations of the same workloads.
  */
 export function allWorkloads(): Workload[] {
-  return [eagerDispatchAdd(), matmulSquare(512), matmulSquare(1024), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep(), ...deployWorkloads()];
+  return [eagerDispatchAdd(), matmulSquare(512), matmulSquare(1024), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep(), ...deployWorkloads(), ...cnnWorkloads()];
 }
