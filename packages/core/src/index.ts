@@ -32,3 +32,5 @@ export type * from './ops/pool_grad.js';
 export type * from './ops/creation.js';
 export type * from './ops/random.js';
 export type * from './ops/control.js';
+export { opFlops, opBytes, nodeName } from './profile/cost.js';
+export { ProfileReport, nodeSpan, type ProfileSpan, type ProfileRow, type SpanCategory, type ChromeTrace, type ChromeTraceEvent } from './profile/report.js';

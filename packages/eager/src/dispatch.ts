@@ -6,6 +6,7 @@ import type { ControlFlowCall, ControlFlowResult } from './control/hook.js';
 import { checkFinite } from './autograd/anomaly.js';
 import { isAnomalyDetectionEnabled } from './autograd/mode.js';
 import { needsRecording, record } from './autograd/record.js';
+import { profiling } from './profile/hook.js';
 import { nextKey } from './random.js';
 import { Tensor } from './tensor.js';
 import { outputTypes } from './type_cache.js';
@@ -105,17 +106,20 @@ export function currentInterpreter(): TensorInterpreter {
  * inputs that require grad is recorded on the tape, so traced code is differentiated too.
  */
 export const dispatcher: Interpreter<Tensor> = {
-  bind: (op, inputs, attrs) => {
-    const outputs = stack[stack.length - 1].bind(op, inputs, attrs);
-    record(op, inputs, outputs, attrs);
-    if (isAnomalyDetectionEnabled() && op.kind === 'primitive') outputs.forEach((o, i) => checkFinite(o, `the output ${i} of '${op.name}'`));
-    return outputs;
-  },
+  bind: (op, inputs, attrs) => (profiling.active === null ? bindOp(op, inputs, attrs) : profiling.active.bind(op, inputs, attrs, bindOp)),
   typeOf: (t) => t,
   scalar: (value, dtype) => stack[stack.length - 1].scalar(value, dtype),
   randomKey: () => stack[stack.length - 1].randomKey(),
   isValue: (x): x is Tensor => x instanceof Tensor,
 };
+
+/** Binds `op` to the innermost interpreter and records it for autograd. */
+function bindOp(op: OpDef, inputs: readonly Tensor[], attrs: Attrs): Tensor[] {
+  const outputs = stack[stack.length - 1].bind(op, inputs, attrs);
+  record(op, inputs, outputs, attrs);
+  if (isAnomalyDetectionEnabled() && op.kind === 'primitive') outputs.forEach((o, i) => checkFinite(o, `the output ${i} of '${op.name}'`));
+  return outputs;
+}
 
 /** Runs `fn` with `interpreter` handling every op bound inside it (used by the tracer and autograd). */
 export function withInterpreter<T>(interpreter: TensorInterpreter, fn: () => T): T {

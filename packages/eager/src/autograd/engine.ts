@@ -2,6 +2,7 @@ import type { TensorType } from '@kiln/core';
 import { AnomalyError, ArgumentError, KilnError, ShapeError, shapeToString } from '@kiln/core';
 import { rawOps } from '../dispatch.js';
 import { keep, tidy } from '../memory.js';
+import { profiling } from '../profile/hook.js';
 import { Tensor } from '../tensor.js';
 import { checkFinite } from './anomaly.js';
 import { enableGrad, isAnomalyDetectionEnabled, noGrad } from './mode.js';
@@ -101,7 +102,8 @@ function sweep(root: Tensor, seed: Tensor, retainGraph: boolean, where: string, 
   // before the sweep reaches it.
   for (const node of order) node.incref();
   try {
-    return sweepNodes(root.gradNode, root.outputIndex, seed, retainGraph, where, order, leaves, nodes, add, targets);
+    const run = () => sweepNodes(root.gradNode!, root.outputIndex, seed, retainGraph, where, order, leaves, nodes, add, targets);
+    return profiling.active === null ? run() : profiling.active.backward(undefined, run);
   } finally {
     for (const node of order) node.decref();
   }
@@ -150,7 +152,8 @@ function sweepNodes(
     const outputs = node.outputs.map((v, i) => materialize(v, { self: node, index: i }));
     let grads: (Tensor | null)[];
     try {
-      grads = vjp(rawOps, { inputs, outputs, attrs: node.attrs, cotangents, needsGrad, typeOf });
+      const args = { inputs, outputs, attrs: node.attrs, cotangents, needsGrad, typeOf };
+      grads = profiling.active === null ? vjp(rawOps, args) : profiling.active.backward(node.op.name, () => vjp(rawOps, args));
     } catch (e) {
       if (e instanceof AnomalyError) throw new AnomalyError(`${where}: in the gradient of '${node.op.name}': ${e.message}`);
       throw e;
