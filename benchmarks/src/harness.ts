@@ -1,6 +1,6 @@
 /**
- * The benchmark harness: workloads, each with one or more implementations (Kiln now; peers
- * such as tfjs, jax-js and onnxruntime later), timed with warm-up runs then N repetitions.
+ * The benchmark harness: workloads, each with one or more implementations (Kiln and peers
+ * such as tfjs, jax-js and onnxruntime), timed with warm-up runs then N repetitions.
  */
 import { gflopsPerSecond, microsecondsPerOp, summarize } from './stats.js';
 
@@ -16,6 +16,9 @@ export interface Implementation<S = unknown> {
   setup(params: Params): S | Promise<S>;
   run(state: S): void | Promise<void>;
   teardown?(state: S): void | Promise<void>;
+  /** Overrides of the workload's warm-up and repetitions for this implementation (a slow peer). */
+  readonly warmup?: number;
+  readonly repetitions?: number;
 }
 
 export interface Workload {
@@ -37,7 +40,7 @@ export interface Workload {
 export interface BenchRecord {
   readonly workload: string;
   readonly implementation: string;
-  /** null when skipped. */
+  /** null when skipped or failed. */
   readonly medianMs: number | null;
   readonly minMs: number | null;
   readonly maxMs: number | null;
@@ -50,6 +53,8 @@ export interface BenchRecord {
   readonly params: Params;
   /** Why the implementation was not measured (an op or kernel it needs does not exist yet). */
   readonly skipped?: string;
+  /** Why the implementation was not timed: its result did not match the reference (a {@link MismatchError}). */
+  readonly failed?: string;
 }
 
 export interface RunOptions {
@@ -59,6 +64,23 @@ export interface RunOptions {
   readonly now?: () => number;
   /** Progress and skip notes; `console.log` by default. */
   readonly log?: (line: string) => void;
+  /** Upper bounds on every workload's and implementation's warm-up and repetitions (`--quick`). */
+  readonly maxWarmup?: number;
+  readonly maxRepetitions?: number;
+}
+
+/**
+ * Thrown by an implementation's `setup` when its result disagrees with the reference: the
+ * harness records the implementation as failed (with this message) instead of timing a wrong
+ * answer, and the run goes on.
+ *
+ * @example
+ * ```ts
+ * if (difference > 1e-4) throw new MismatchError(`tfjs-wasm: differs from Kiln by ${difference}`);
+ * ```
+ */
+export class MismatchError extends Error {
+  override readonly name = 'MismatchError';
 }
 
 const MISSING = [/no kernel/i, /is not a function/i, /not implemented/i, /unknown op/i, /does not provide an export/i];
@@ -86,8 +108,8 @@ async function call<T>(fn: () => T | Promise<T>): Promise<T> {
 export async function runImplementation(workload: Workload, impl: Implementation, options: RunOptions): Promise<BenchRecord> {
   const now = options.now ?? (() => performance.now());
   const log = options.log ?? console.log;
-  const warmup = workload.warmup ?? options.warmup;
-  const repetitions = workload.repetitions ?? options.repetitions;
+  const warmup = Math.min(impl.warmup ?? workload.warmup ?? options.warmup, options.maxWarmup ?? Infinity);
+  const repetitions = Math.min(impl.repetitions ?? workload.repetitions ?? options.repetitions, options.maxRepetitions ?? Infinity);
   if (!(repetitions >= 1)) throw new RangeError(`${workload.name}: repetitions must be at least 1, got ${repetitions}`);
   const names = { workload: workload.name, implementation: impl.name };
 
@@ -105,6 +127,10 @@ export async function runImplementation(workload: Workload, impl: Implementation
       samples.push(now() - start);
     }
   } catch (error) {
+    if (error instanceof MismatchError) {
+      log(`  FAILED ${workload.name} / ${impl.name}: ${error.message}`);
+      return { ...names, medianMs: null, minMs: null, maxMs: null, samples: 0, params: workload.params, failed: error.message };
+    }
     if (!isMissingFeatureError(error)) throw error;
     const reason = errorText(error);
     log(`  skipped ${workload.name} / ${impl.name}: ${reason}`);
@@ -137,7 +163,7 @@ export async function runWorkloads(workloads: readonly Workload[], options: RunO
     log(`${workload.name}: ${workload.description}`);
     for (const impl of workload.implementations) {
       const record = await runImplementation(workload, impl, options);
-      if (record.skipped === undefined) {
+      if (record.skipped === undefined && record.failed === undefined) {
         const rate = record.usPerOp !== undefined ? `, ${record.usPerOp.toFixed(3)} µs/op` : record.gflops !== undefined ? `, ${record.gflops.toFixed(2)} GFLOP/s` : '';
         log(`  ${impl.name}: median ${record.medianMs!.toFixed(3)} ms over ${record.samples} runs${rate}`);
       }

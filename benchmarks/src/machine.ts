@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, platform, arch, totalmem } from 'node:os';
+import { cpus, platform, arch, totalmem, loadavg } from 'node:os';
 
 /** Where a benchmark ran: compare numbers only between runs on the same machine. */
 export interface MachineInfo {
@@ -11,6 +11,10 @@ export interface MachineInfo {
   readonly memoryGiB: number;
   /** Short commit of the benchmarked tree, with `+dirty` when it has uncommitted changes; null outside git. */
   readonly commit: string | null;
+  /** 1, 5 and 15-minute load averages when the run started (other work on the machine skews timings). */
+  readonly loadAverage?: readonly number[];
+  /** Threads each framework uses, by implementation name prefix (e.g. `kiln`, `tfjs-wasm`). */
+  readonly threads?: Readonly<Record<string, string>>;
 }
 
 function gitCommit(): string | null {
@@ -23,7 +27,7 @@ function gitCommit(): string | null {
   }
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo(threads?: Readonly<Record<string, string>>): MachineInfo {
   const cpu = cpus();
   return {
     node: process.version,
@@ -33,5 +37,7 @@ export function machineInfo(): MachineInfo {
     cores: cpu.length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     commit: gitCommit(),
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    ...(threads !== undefined ? { threads } : {}),
   };
 }

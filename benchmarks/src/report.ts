@@ -3,6 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchRecord, Params } from './harness.js';
 import type { MachineInfo } from './machine.js';
+import { evaluateTargets, type TargetResult } from './targets.js';
 
 export interface BenchReport {
   /** ISO 8601 time the run finished. */
@@ -37,23 +38,91 @@ const COLUMNS = ['workload', 'implementation', 'median ms', 'min ms', 'max ms', 
 export function formatTable(records: readonly BenchRecord[]): string {
   const opt = (x: number | null | undefined): string => (x === null || x === undefined ? '' : formatNumber(x));
   const rows = records.map((r) => {
-    const timing = r.skipped !== undefined ? [`skipped: ${r.skipped}`, '', ''] : [opt(r.medianMs), opt(r.minMs), opt(r.maxMs)];
+    const timing = r.failed !== undefined ? [`FAILED: ${r.failed}`, '', ''] : r.skipped !== undefined ? [`skipped: ${r.skipped}`, '', ''] : [opt(r.medianMs), opt(r.minMs), opt(r.maxMs)];
     return [r.workload, r.implementation, ...timing, opt(r.usPerOp), opt(r.gflops), String(r.samples), formatParams(r.params)];
   });
   return [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
 
 export function formatMachine(m: MachineInfo): string {
-  return `Node ${m.node} on ${m.platform}/${m.arch}, ${m.cpuModel} (${m.cores} cores), ${m.memoryGiB} GiB` + (m.commit === null ? '' : `, commit ${m.commit}`);
+  return (
+    `Node ${m.node} on ${m.platform}/${m.arch}, ${m.cpuModel} (${m.cores} cores), ${m.memoryGiB} GiB` +
+    (m.commit === null ? '' : `, commit ${m.commit}`) +
+    (m.loadAverage === undefined ? '' : `, load average at start ${m.loadAverage.join(' / ')} (1 / 5 / 15 min)`)
+  );
+}
+
+/** Implementations whose name starts with `kiln-` are Kiln's; the rest are peers. */
+export const isKiln = (implementation: string): boolean => implementation.startsWith('kiln-');
+
+const KILN_EAGER = 'kiln-eager-cpu';
+const KILN_COMPILED = 'kiln-compiled-cpu';
+
+/**
+ * One markdown table per workload that has peers: every implementation's median and rate, and
+ * for each peer the time ratios Kiln eager / peer and Kiln compiled / peer (< 1: Kiln faster).
+ */
+export function formatComparison(records: readonly BenchRecord[]): string {
+  const workloads = [...new Set(records.map((r) => r.workload))].filter((w) => records.some((r) => r.workload === w && !isKiln(r.implementation)));
+  const sections = workloads.map((w) => {
+    const rows = records.filter((r) => r.workload === w);
+    const median = (impl: string) => rows.find((r) => r.implementation === impl && r.medianMs !== null)?.medianMs ?? null;
+    const eager = median(KILN_EAGER);
+    const compiled = median(KILN_COMPILED);
+    const ratio = (kiln: number | null, r: BenchRecord) => (kiln === null || r.medianMs === null || isKiln(r.implementation) ? '' : `${formatNumber(kiln / r.medianMs)}×`);
+    const body = rows.map((r) => {
+      const time = r.failed !== undefined ? `FAILED: ${r.failed}` : r.skipped !== undefined ? `skipped: ${r.skipped}` : formatNumber(r.medianMs!);
+      const rate = r.usPerOp !== undefined ? `${formatNumber(r.usPerOp)} µs/op` : r.gflops !== undefined ? `${formatNumber(r.gflops)} GFLOP/s` : '';
+      return `| ${[r.implementation, time, rate, ratio(eager, r), ratio(compiled, r)].map(cell).join(' | ')} |`;
+    });
+    return [`### ${w}`, '', '| implementation | median ms | rate | Kiln eager / this | Kiln compiled / this |', '|---|---|---|---|---|', ...body].join('\n');
+  });
+  return sections.join('\n\n');
+}
+
+/** The issue's targets: Kiln, the fastest listed peer, the ratio, what is required and whether it holds. */
+export function formatTargets(results: readonly TargetResult[]): string {
+  const rows = results.map((r) => {
+    const t = r.target;
+    const required = [t.maxRatio !== undefined ? `${t.strict ? '<' : '≤'} ${t.maxRatio}×` : '', t.maxUsPerOp !== undefined ? `≤ ${t.maxUsPerOp} µs/op` : ''].filter(Boolean).join(', ');
+    const got = [r.ratio !== undefined ? `${formatNumber(r.ratio)}× ${r.peer}` : '', t.maxUsPerOp !== undefined && r.usPerOp !== undefined ? `${formatNumber(r.usPerOp)} µs/op` : ''].filter(Boolean).join(', ');
+    const holds = r.holds === null ? `not measured (${r.missing})` : r.holds ? 'yes' : 'NO';
+    return `| ${[t.text, t.kiln, got, required, holds].map(cell).join(' | ')} |`;
+  });
+  return ['| target | Kiln | measured (Kiln / fastest listed peer) | required | holds |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+function formatThreads(threads: Readonly<Record<string, string>> | undefined): string[] {
+  if (threads === undefined) return [];
+  return ['Threads:', '', ...Object.entries(threads).map(([k, v]) => `- ${k}: ${v}`), ''];
 }
 
 export function formatMarkdown(report: BenchReport): string {
+  const failed = report.records.filter((r) => r.failed !== undefined);
+  const comparison = formatComparison(report.records);
+  const peers = comparison === '' ? [] : [
+    '## Targets (issue 7)',
+    '',
+    formatTargets(evaluateTargets(report.records)),
+    '',
+    '## Kiln vs peers',
+    '',
+    'Each peer was checked against Kiln\'s result on the same inputs before it was timed. Ratios are time ratios: below 1×, Kiln is faster.',
+    '',
+    comparison,
+    '',
+  ];
   return [
     '# Benchmark results',
     '',
     `${report.date} — ${formatMachine(report.machine)}.`,
     '',
+    ...formatThreads(report.machine.threads),
     'Times are per run (median / min / max over the timed repetitions, after warm-up). Compare numbers only within one run.',
+    '',
+    ...(failed.length === 0 ? [] : [`**${failed.length} implementation(s) FAILED their correctness check** (not timed): ${failed.map((r) => `${r.workload} / ${r.implementation}`).join(', ')}.`, '']),
+    ...peers,
+    '## All results',
     '',
     formatTable(report.records),
     '',

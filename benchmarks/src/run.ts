@@ -1,13 +1,19 @@
 /**
- * Runs the benchmarks and writes benchmarks/results/latest.{json,md}.
+ * Runs the benchmarks, Kiln and its peers in one process, and writes results/latest.{json,md}.
  *
- *   pnpm bench [--filter <substring>] [--warmup <n>] [--reps <n>] [--out <dir>]
+ *   pnpm bench [--quick] [--no-peers] [--filter <substring>] [--warmup <n>] [--reps <n>] [--out <dir>]
+ *
+ * `--quick`: only the workloads peers implement (issue 7's list), at most 1 warm-up run and 3
+ * timed repetitions each — a few minutes instead of a quarter of an hour. The exit status is 1
+ * when an implementation failed its correctness check.
  */
+import { getNumThreads, usableThreads } from '@kiln/backend-cpu';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runWorkloads } from './harness.js';
 import { formatMachine, formatTable, writeReport } from './report.js';
 import { machineInfo } from './machine.js';
+import { peerThreads, peersFor, withPeers } from './peers/index.js';
 import { allWorkloads } from './workloads/index.js';
 
 function positiveInt(name: string, text: string | undefined, fallback: number, min: number): number {
@@ -24,20 +30,31 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       reps: { type: 'string' },
       out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-peers': { type: 'boolean', default: false },
     },
   });
-  const warmup = positiveInt('warmup', values.warmup, 3, 0);
-  const repetitions = positiveInt('reps', values.reps, 10, 1);
+  const quick = values.quick === true;
+  const warmup = positiveInt('warmup', values.warmup, quick ? 1 : 3, 0);
+  const repetitions = positiveInt('reps', values.reps, quick ? 3 : 10, 1);
   const outDir = values.out ?? fileURLToPath(new URL('../results', import.meta.url));
-  const workloads = allWorkloads().filter((w) => values.filter === undefined || w.name.includes(values.filter));
-  if (workloads.length === 0) throw new Error(`no workload matches --filter '${values.filter}'`);
+  let workloads = allWorkloads().filter((w) => values.filter === undefined || w.name.includes(values.filter));
+  if (quick) workloads = workloads.filter((w) => peersFor(w).length > 0);
+  if (workloads.length === 0) throw new Error(`no workload matches --filter '${values.filter}'${quick ? ' among the peer workloads (--quick)' : ''}`);
+  if (values['no-peers'] !== true) workloads = withPeers(workloads);
 
-  const machine = machineInfo();
+  const threads = { kiln: `${getNumThreads()} (usable now: ${usableThreads()}; KILN_THREADS or setNumThreads to change)`, ...(values['no-peers'] === true ? {} : peerThreads()) };
+  const machine = machineInfo(threads);
   console.log(formatMachine(machine));
-  console.log(`warm-up ${warmup}, repetitions ${repetitions}\n`);
-  const records = await runWorkloads(workloads, { warmup, repetitions });
+  console.log(`warm-up ${warmup}, repetitions ${repetitions}${quick ? ' (--quick: at most 1 warm-up and 3 repetitions per implementation)' : ''}\n`);
+  const records = await runWorkloads(workloads, { warmup, repetitions, ...(quick ? { maxWarmup: warmup, maxRepetitions: repetitions } : {}) });
   const paths = writeReport(outDir, { date: new Date().toISOString(), machine, records });
   console.log(`\n${formatTable(records)}\n\nwrote ${paths.json}\nwrote ${paths.markdown}`);
+  const failed = records.filter((r) => r.failed !== undefined);
+  if (failed.length > 0) {
+    console.error(`\n${failed.length} implementation(s) failed their correctness check:\n${failed.map((r) => `  ${r.workload} / ${r.implementation}: ${r.failed}`).join('\n')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMissingFeatureError, runImplementation, runWorkloads, type Implementation, type Workload } from '../src/harness.js';
+import { MismatchError, isMissingFeatureError, runImplementation, runWorkloads, type Implementation, type Workload } from '../src/harness.js';
 
 /** A clock that advances by the given steps, one per call, so timings are exact and no test depends on real time. */
 function fakeClock(durations: number[]): () => number {
@@ -102,6 +102,40 @@ describe('runImplementation', () => {
       },
     };
     await expect(runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, log: () => {} })).rejects.toThrow('wrong result');
+  });
+});
+
+describe('runImplementation: correctness and repetition counts', () => {
+  it('records a MismatchError from setup as failed, never runs or times it, and still tears down', async () => {
+    const events: string[] = [];
+    const impl: Implementation = {
+      name: 'peer',
+      setup: () => {
+        events.push('setup');
+        throw new MismatchError('peer: differs from Kiln by 0.5');
+      },
+      run: () => void events.push('run'),
+      teardown: () => void events.push('teardown'),
+    };
+    const lines: string[] = [];
+    const record = await runImplementation(workload([impl]), impl, { warmup: 1, repetitions: 3, log: (l) => lines.push(l) });
+    expect(record).toMatchObject({ implementation: 'peer', medianMs: null, samples: 0, failed: 'peer: differs from Kiln by 0.5' });
+    expect(record.skipped).toBeUndefined();
+    // setup threw, so there is no state to tear down
+    expect(events).toEqual(['setup']);
+    expect(lines.join('\n')).toContain('FAILED w / peer');
+  });
+
+  it('takes an implementation\'s own counts over the workload\'s, capped by maxWarmup / maxRepetitions', async () => {
+    const count = (extra: Partial<Implementation>, options: { maxWarmup?: number; maxRepetitions?: number }) => {
+      let runs = 0;
+      const impl: Implementation = { name: 'i', setup: () => undefined, run: () => void runs++, ...extra };
+      return runImplementation(workload([impl], { warmup: 4, repetitions: 6 }), impl, { warmup: 9, repetitions: 9, now: fakeClock([]), log: () => {}, ...options }).then((r) => [runs, r.samples]);
+    };
+    expect(await count({}, {})).toEqual([10, 6]);
+    expect(await count({ warmup: 1, repetitions: 2 }, {})).toEqual([3, 2]);
+    expect(await count({}, { maxWarmup: 1, maxRepetitions: 3 })).toEqual([4, 3]);
+    expect(await count({ warmup: 0, repetitions: 2 }, { maxWarmup: 1, maxRepetitions: 3 })).toEqual([2, 2]);
   });
 });
 

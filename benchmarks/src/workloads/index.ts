@@ -9,9 +9,9 @@ import { deployWorkloads } from './kiln-deploy.js';
 import { cnnWorkloads } from './cnn.js';
 
 /**
- * Every workload, in run order. A workload lists one implementation per library; peers
- * (tfjs, jax-js, onnxruntime) join as further implementations of the same workloads.
+ * Every Kiln workload, in run order. Peers (tfjs, jax-js, onnxruntime) join as further
+ * implementations of the same workloads: see `withPeers` in ../peers/index.ts.
  */
 export function allWorkloads(): Workload[] {
-  return [eagerDispatchAdd(), matmulSquare(512), matmulSquare(1024), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep(), ...deployWorkloads(), ...cnnWorkloads()];
+  return [eagerDispatchAdd(), matmulSquare(256), matmulSquare(512), matmulSquare(1024), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep(), ...deployWorkloads(), ...cnnWorkloads()];
 }

@@ -9,7 +9,7 @@ import type { Implementation, Workload } from '../harness.js';
 type Tensor = ReturnType<typeof kiln.tensor>;
 
 /** Cost of one eager op on tiny tensors: dispatch, output allocation and dispose, not arithmetic. */
-export function eagerDispatchAdd(opsPerRun = 10_000): Workload {
+export function eagerDispatchAdd(opsPerRun = 1_000): Workload {
   const impl: Implementation<{ a: Tensor; b: Tensor }> = {
     name: 'kiln-eager-cpu',
     setup: () => ({ a: kiln.tensor(new Float32Array([1, 2, 3, 4])), b: kiln.tensor(new Float32Array([5, 6, 7, 8])) }),
@@ -26,6 +26,8 @@ export function eagerDispatchAdd(opsPerRun = 10_000): Workload {
     description: `${opsPerRun} eager adds of two float32[4] tensors, each result disposed (µs/op)`,
     params: { shape: '[4]', dtype: 'float32', opsPerRun },
     opsPerRun,
+    warmup: 5,
+    repetitions: 30,
     implementations: [impl],
   };
 }
