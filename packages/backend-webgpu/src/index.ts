@@ -1,15 +1,29 @@
 /**
- * `@kiln/backend-webgpu` — WGSL kernels, buffer pool and async readback, on Dawn (the `webgpu`
- * package) in Node and `navigator.gpu` in browsers. **Skeleton:** no kernels exist yet; this
- * package describes itself so tools and tests can tell skeletons from working backends.
+ * `@kiln/backend-webgpu` — WGSL kernels, a buffer pool, batched command submission and async
+ * readback, on any `GPUDevice`: `navigator.gpu` in browsers, Dawn in Node (`./node`).
+ *
+ * @example
+ * ```ts
+ * import { createWebGPUBackend, requestWebGPUDevice } from '@kiln/backend-webgpu';
+ * const { device, adapterInfo } = await requestWebGPUDevice(); // navigator.gpu
+ * const backend = createWebGPUBackend(device, { adapterInfo });
+ * ```
  */
+export { WebGPUBackend, createWebGPUBackend, createWebGPUKernels, type AdapterSummary, type WebGPUBackendOptions } from './backend.js';
+export { requestWebGPUDevice, type AcquiredDevice, type DeviceRequest } from './device.js';
+export { WebGPUUnavailableError, DeviceLostError, SyncReadError } from './errors.js';
+export { WGSL_TYPE, type GpuDType } from './layout.js';
+export { bucketSize, type PoolStats } from './pool.js';
+export type { WebGPUStorage, GpuTensor } from './storage.js';
+export type { WebGPUKernel, KernelContext, Launch } from './kernel.js';
 
 /**
- * What this package is and how far along. `backend` is the name the backend will register
- * under, the one kernel errors will name. `status` becomes `'working'` when kernels land.
+ * What this package is and how far along. `backend` is the name it registers under, the one
+ * kernel errors name. `status` is `'partial'` while some primitives still lack a WebGPU kernel
+ * (test/coverage.test.ts lists them).
  */
 export const PACKAGE_INFO = Object.freeze({
   name: '@kiln/backend-webgpu',
   backend: 'webgpu',
-  status: 'skeleton',
+  status: 'partial',
 } as const);

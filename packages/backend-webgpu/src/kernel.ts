@@ -1,0 +1,116 @@
+/// <reference types="@webgpu/types" />
+import type { Attrs, TypedArray } from '@kiln/core';
+import type { CommandBatcher } from './batcher.js';
+import { WGSL_TYPE, toGpuBytes } from './layout.js';
+import type { PipelineCache } from './pipelines.js';
+import type { GpuTensor } from './storage.js';
+
+/** One generated compute shader launch. */
+export interface Launch {
+  /** The op it implements (named in errors). */
+  readonly op: string;
+  /** The body of `main`, run once per `index` in [0, threads): reads `in0…`, writes `out0…`, `param(i)` reads a parameter. */
+  readonly body: string;
+  /** WGSL functions the body calls. */
+  readonly helpers?: string;
+  readonly inputs: readonly GpuTensor[];
+  readonly outputs: readonly GpuTensor[];
+  /** u32 parameters after `param(0)` (which is `threads`). */
+  readonly params?: readonly number[];
+  readonly threads: number;
+  /** Overrides the default workgroup size (e.g. a reduction's tree width). */
+  readonly workgroupSize?: number;
+  /** WGSL declared at module scope (workgroup arrays). */
+  readonly declarations?: string;
+  /** Launch one workgroup per `threads` instead of one invocation (`index` is then the workgroup's, `lane` the invocation's). */
+  readonly perWorkgroup?: boolean;
+}
+
+/**
+ * What kernels use to reach the GPU: generates the WGSL around a body (bindings, parameters,
+ * the 2-D dispatch index), caches the pipeline, and encodes the pass into the current batch.
+ */
+export class KernelContext {
+  /** The default workgroup size: 256, or less where the device allows less. */
+  readonly workgroupSize: number;
+  private readonly maxGroupsPerDim: number;
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly batcher: CommandBatcher,
+    private readonly pipelines: PipelineCache,
+  ) {
+    const l = device.limits;
+    this.workgroupSize = Math.min(256, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX);
+    this.maxGroupsPerDim = l.maxComputeWorkgroupsPerDimension;
+  }
+
+  /** The largest power-of-two workgroup size up to `want` the device allows. */
+  clampWorkgroup(want: number): number {
+    const l = this.device.limits;
+    let wg = 1;
+    while (wg * 2 <= Math.min(want, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX)) wg *= 2;
+    return wg;
+  }
+
+  /** Generates, compiles (cached) and encodes one launch. Nothing is encoded for zero threads. */
+  launch(k: Launch): void {
+    if (k.threads === 0) return;
+    const wg = k.workgroupSize ?? this.workgroupSize;
+    const groups = k.perWorkgroup ? k.threads : Math.ceil(k.threads / wg);
+    const x = Math.min(groups, this.maxGroupsPerDim);
+    const y = Math.ceil(groups / x);
+    if (y > this.maxGroupsPerDim) throw new RangeError(`webgpu: '${k.op}' needs ${groups} workgroups, more than ${this.maxGroupsPerDim}² (a Kiln limit)`);
+    const params = new Uint32Array(1 + (k.params?.length ?? 0));
+    params[0] = k.threads;
+    k.params?.forEach((p, i) => (params[i + 1] = p));
+    const code = shaderSource(k, wg, params.length);
+    const uniform = this.batcher.uniform(params); // opens the batch (and its error scope) before the pipeline is made
+    const pipeline = this.pipelines.get(k.op, code);
+    const tensors = [...k.inputs, ...k.outputs];
+    const entries: GPUBindGroupEntry[] = tensors.map((t, i) => ({ binding: i, resource: { buffer: t.storage.buffer, offset: 0, size: Math.max(4, t.storage.bytes) } }));
+    entries.push({ binding: tensors.length, resource: { buffer: uniform.buffer, offset: uniform.offset, size: uniform.size } });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.batcher.dispatch(k.op, pipeline, bindGroup, x, y);
+  }
+
+  /** Writes host data into `t` at the right point of the queue (after what is already encoded). */
+  writeHost(t: GpuTensor, data: TypedArray): void {
+    if (t.storage.size === 0) return;
+    this.batcher.flush();
+    this.device.queue.writeBuffer(t.storage.buffer, 0, toGpuBytes(data, t.dtype));
+  }
+}
+
+/** The WGSL module for a launch: bindings in order inputs, outputs, parameters. */
+export function shaderSource(k: Launch, wg: number, paramCount: number): string {
+  const lines: string[] = [];
+  k.inputs.forEach((t, i) => lines.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${WGSL_TYPE[t.dtype]}>;`));
+  k.outputs.forEach((t, i) => lines.push(`@group(0) @binding(${k.inputs.length + i}) var<storage, read_write> out${i}: array<${WGSL_TYPE[t.dtype]}>;`));
+  const vec4s = Math.ceil(paramCount / 4);
+  lines.push(`@group(0) @binding(${k.inputs.length + k.outputs.length}) var<uniform> params: array<vec4<u32>, ${vec4s}>;`);
+  lines.push('fn param(i: u32) -> u32 { return params[i / 4u][i % 4u]; }');
+  if (k.declarations) lines.push(k.declarations);
+  if (k.helpers) lines.push(k.helpers);
+  // Every binding is touched so that the `auto` layout keeps it (an unused one would be dropped).
+  const touch = [...k.inputs.map((_, i) => `in${i}[0]`), ...k.outputs.map((_, i) => `out${i}[0]`)].map((e) => `  _ = &${e.slice(0, -3)};`);
+  if (k.perWorkgroup) {
+    lines.push(`@compute @workgroup_size(${wg})`);
+    lines.push('fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {');
+    lines.push(...touch);
+    lines.push('  let index = wid.x + wid.y * nwg.x;');
+    lines.push('  if (index >= param(0u)) { return; }');
+  } else {
+    lines.push(`@compute @workgroup_size(${wg})`);
+    lines.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+    lines.push(...touch);
+    lines.push(`  let index = gid.x + gid.y * nwg.x * ${wg}u;`);
+    lines.push('  if (index >= param(0u)) { return; }');
+  }
+  lines.push(k.body);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/** A kernel: reads `inputs`, writes every element of the preallocated `outputs`. */
+export type WebGPUKernel<A extends Attrs = any> = (ctx: KernelContext, inputs: readonly GpuTensor[], attrs: A, outputs: readonly GpuTensor[]) => void;

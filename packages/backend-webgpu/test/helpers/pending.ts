@@ -1,0 +1,11 @@
+/**
+ * Primitives with no WebGPU kernel yet (typed data, keyed by op: golden cases that need one
+ * are skipped, coverage.test.ts checks this list is exactly the missing set). Shrinks as
+ * kernel groups land; see docs/design/webgpu.md for the order.
+ */
+export const PENDING_KERNELS: ReadonlySet<string> = new Set([
+  'sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'cumsum',
+  'reshape', 'permute', 'broadcastTo', 'concat', 'slice', 'pad', 'gather', 'indexSelect', 'take', 'scatterAdd',
+  'matmul', 'conv2d', 'maxPool2d', 'avgPool2d', 'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
+  'randomUniform', 'randomNormal', 'fusedElementwise', 'matmulEpilogue',
+]);
