@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sleb, uleb } from '../src/wasm/emitter.js';
-import { GEMM_KC, GEMM_MC, GEMM_TILE, gemmF32, wasmGemmAvailable } from '../src/wasm/gemm.js';
+import { GEMM_KC, GEMM_MC, GEMM_TILE, gemmF32, wasmGemmAvailable, wasmGemmUsesFma } from '../src/wasm/gemm.js';
 import { WASM_MATMUL_MIN_MACS } from '../src/kernels/matmul.js';
 import { cpuOps, value } from './helpers/cpu_ops.js';
 
@@ -66,19 +66,22 @@ describe.runIf(wasmGemmAvailable())('WASM SIMD float32 matmul', () => {
     expectNear(dst, reference(a, b, m, k, n), k);
   });
 
-  it('sums each element in float32 in k order within a k block, then adds the blocks in order (bit for bit)', () => {
+  it('sums each element in float32 in k order within a k block (fused multiply-adds where the engine has relaxed SIMD), then adds the blocks in order (bit for bit)', () => {
     const [m, k, n] = [6, 2 * GEMM_KC + 19, 11];
     const a = data(m * k, 1);
     const b = data(k * n, 2);
     const dst = new Float32Array(m * n);
     gemmF32(a, [0], b, [0], dst, m, k, n);
     const f = Math.fround;
+    // With relaxed-SIMD FMA each step rounds once: a·b of two float32 values is exact in float64,
+    // so f(s + a·b) is the fused result (up to a double rounding too rare to meet here).
+    const fused = wasmGemmUsesFma();
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let c = 0;
         for (let p0 = 0; p0 < k; p0 += GEMM_KC) {
           let s = 0;
-          for (let p = p0; p < Math.min(k, p0 + GEMM_KC); p++) s = f(s + f(a[i * k + p] * b[p * n + j]));
+          for (let p = p0; p < Math.min(k, p0 + GEMM_KC); p++) s = fused ? f(s + a[i * k + p] * b[p * n + j]) : f(s + f(a[i * k + p] * b[p * n + j]));
           c = p0 === 0 ? s : f(c + s);
         }
         if (!Object.is(dst[i * n + j], c)) expect.fail(`[${i},${j}] got ${dst[i * n + j]}, want ${c}`);

@@ -81,11 +81,15 @@ export class Code {
   sub(): this { return this.op(0x6b); }
   mul(): this { return this.op(0x6c); }
   and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
+  divU(): this { return this.op(0x6e); }
   shrU(): this { return this.op(0x76); }
   eqz(): this { return this.op(0x45); }
   ltU(): this { return this.op(0x49); }
   gtU(): this { return this.op(0x4b); }
   geU(): this { return this.op(0x4f); }
+  /** `select`: of the two values pushed before an i32 condition, the first if it is non-zero, else the second. */
+  select(): this { return this.op(0x1b); }
   /** `call` of the function with index `index` (functions are numbered in module order). */
   call(index: number): this { return this.op(0x10, ...uleb(index)); }
   /** f32.load at address (popped) + offset. */
@@ -103,8 +107,8 @@ export class Code {
   block(): this { return this.op(0x02, 0x40); }
   /** `loop` with no result. */
   loop(): this { return this.op(0x03, 0x40); }
-  /** `if` with no result (pops an i32). */
-  if(): this { return this.op(0x04, 0x40); }
+  /** `if` (pops an i32) with no result, or with one value of `result` type. */
+  if(result?: ValType): this { return this.op(0x04, result ?? 0x40); }
   else(): this { return this.op(0x05); }
   end(): this { return this.op(0x0b); }
   br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
@@ -115,6 +119,8 @@ export class Code {
 
   /** v128.load at address (popped) + offset, 16-byte aligned hint. */
   v128Load(offset: number): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  /** v128.load at address (popped) + offset, no alignment hint (the address may be any). */
+  v128LoadUnaligned(offset: number): this { return this.simd(0x00, 0, ...uleb(offset)); }
   /** v128.load32_splat: one f32 at address + offset broadcast to four lanes. */
   load32Splat(offset: number): this { return this.simd(0x09, 2, ...uleb(offset)); }
   /** v128.store of the top vector at address + offset. */

@@ -1,42 +1,68 @@
 import type { TypedArray } from '@kiln/core';
 import { gemmModule, type GemmTile } from './gemm_kernel.js';
+import { kernelExports, kernelMemory, nodeBuiltin, parallelFor, usableThreads, type WasmModule } from '../threads/pool.js';
 
 /**
- * Float32 matrix products in WebAssembly SIMD (single-threaded): operands are packed into
- * panels in the module's memory, the generated micro-kernel (gemm_kernel.ts) computes tiles of
- * C, and C is copied out. Layout and blocking are described in docs/design/cpu-wasm.md.
+ * Float32 matrix products in WebAssembly SIMD, on every core: operands are copied into the
+ * shared kernel memory, B is packed into panels (in parallel over panels), then each thread
+ * packs its own blocks of A and computes its rows (or column panels) of C with the generated
+ * micro-kernel (gemm_kernel.ts); C is copied out. Transposed operands are read by the packing
+ * through strides, so `aᵀ @ b` and `a @ bᵀ` cost the same as `a @ b`.
+ * Layout, blocking and threading are described in docs/design/cpu-wasm.md.
  */
 
-/** The register tile of the micro-kernel: 4 rows × 8 columns = 8 f32x4 accumulators. */
+/** The register tile of the micro-kernel. */
 export const GEMM_TILE: GemmTile = { mr: 4, nr: 8, unroll: 1 };
 /** Steps of k per packed block: a kc×nr panel of B (8 KiB) stays in L1 while A panels stream past it. */
 export const GEMM_KC = 256;
-/** Rows of A per packed block (rounded up to a multiple of mr): an mc×kc block of A (128 KiB) stays in L2. */
+/** Rows of A per packed block (a multiple of mr): an mc×kc block of A (128 KiB) stays in L2. */
 export const GEMM_MC = 128;
+/** Products with fewer multiply-adds than this per thread stay on fewer threads (waking a worker costs tens of µs). */
+export const GEMM_MIN_MACS_PER_THREAD = 1 << 20;
 
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Memory: new (d: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
-type GemmFn = (a: number, b: number, c: number, mPanels: number, nPanels: number, kc: number, ldc: number, accumulate: number) => void;
-
-interface Engine { memory: WasmMemory; gemm: GemmFn; f32: Float32Array }
+interface WasmApi { Module: new (bytes: Uint8Array) => WasmModule; validate(bytes: Uint8Array): boolean }
+type Fn = (...args: number[]) => unknown;
+interface Engine { module: WasmModule; fma: boolean; packB: Fn; gemmTask: Fn }
 
 let engine: Engine | null | undefined;
+
+/**
+ * Whether the engine accepts relaxed-SIMD `f32x4.relaxed_madd`. In Node 20 the feature is behind
+ * a V8 flag, which is set first (through `process.getBuiltinModule`, so browser bundles never
+ * import `node:v8`). `KILN_WASM_FMA=0` turns it off.
+ */
+export function relaxedSimdAvailable(): boolean {
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) return false;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env?.KILN_WASM_FMA === '0') return false;
+  // (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd)
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+    10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+  if (wasm.validate(probe)) return true;
+  try {
+    nodeBuiltin<{ setFlagsFromString(f: string): void }>('node:v8')?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return wasm.validate(probe);
+}
 
 /** The compiled kernel, or null where the engine has no WebAssembly SIMD (compiled once, lazily). */
 function getEngine(): Engine | null {
   if (engine !== undefined) return engine;
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  try {
-    if (!wasm) throw new Error('no WebAssembly');
-    const memory = new wasm.Memory({ initial: 16 });
-    const instance = new wasm.Instance(new wasm.Module(gemmModule(GEMM_TILE)), { env: { memory } });
-    engine = { memory, gemm: instance.exports.gemm as GemmFn, f32: new Float32Array(memory.buffer) };
-  } catch {
-    engine = null;
+  const km = kernelMemory();
+  engine = null;
+  if (!wasm || !km) return engine;
+  for (const fma of relaxedSimdAvailable() ? [true, false] : [false]) {
+    try {
+      const module = new wasm.Module(gemmModule(GEMM_TILE, { fma, kc: GEMM_KC, mc: GEMM_MC, memory: km.type }));
+      const fns = kernelExports(module);
+      return (engine = { module, fma, packB: fns.packB, gemmTask: fns.gemmTask });
+    } catch {
+      // no SIMD128 (or no relaxed SIMD after all): try the next, else stay on JS
+    }
   }
   return engine;
 }
@@ -46,100 +72,75 @@ export function wasmGemmAvailable(): boolean {
   return getEngine() !== null;
 }
 
-/** Grows the memory to hold `bytes` and refreshes the view (growing detaches the old buffer). */
-function reserve(e: Engine, bytes: number): Float32Array {
-  const pages = Math.ceil(bytes / 65536) - e.memory.buffer.byteLength / 65536;
-  if (pages > 0) e.memory.grow(pages);
-  if (e.f32.buffer !== e.memory.buffer) e.f32 = new Float32Array(e.memory.buffer);
-  return e.f32;
+/** Whether the WebAssembly matmul uses relaxed-SIMD multiply-add (see docs/design/cpu-wasm.md on rounding). */
+export function wasmGemmUsesFma(): boolean {
+  return getEngine()?.fma ?? false;
 }
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
+const align = (bytes: number) => roundUp(bytes, 64);
+
+/** Which operands are stored transposed: `transA` means a holds Aᵀ (k×m), `transB` b holds Bᵀ (n×k). */
+export interface GemmOptions { transA?: boolean; transB?: boolean }
 
 /**
- * Batched float32 product: for each t, dst[t·m·n ..] (m×n) = a[aOffsets[t] ..] (m×k) @
- * b[bOffsets[t] ..] (k×n), all row-major. When every matrix of a follows the previous one and
- * b is the same matrix for all (a batch times one weight), the batch runs as one tall product.
- * B is packed once per distinct matrix in a row of equal offsets. Requires m, k, n ≥ 1.
+ * Batched float32 product: for each t, dst[t·m·n ..] (m×n) = A_t @ B_t, where A_t is the m×k
+ * matrix at a[aOffsets[t] ..] (stored k×m, i.e. transposed, when `transA`) and B_t the k×n
+ * matrix at b[bOffsets[t] ..] (stored n×k when `transB`), all row-major. A batch of consecutive
+ * untransposed A times one B runs as one tall product; B is packed once per run of equal
+ * offsets. Requires m, k, n ≥ 1. Results do not depend on the thread count.
  */
-export function gemmF32(a: TypedArray, aOffsets: readonly number[], b: TypedArray, bOffsets: readonly number[], dst: TypedArray, m: number, k: number, n: number): void {
+export function gemmF32(a: TypedArray, aOffsets: readonly number[], b: TypedArray, bOffsets: readonly number[], dst: TypedArray, m: number, k: number, n: number, options: GemmOptions = {}): void {
   const e = getEngine();
-  if (!e) throw new Error('gemmF32: WebAssembly SIMD is not available');
+  const km = kernelMemory();
+  if (!e || !km) throw new Error('gemmF32: WebAssembly SIMD is not available');
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
   const batches = aOffsets.length;
-  const stacked = aOffsets.every((o, t) => o === aOffsets[0] + t * m * k) && bOffsets.every((o) => o === bOffsets[0]);
-  if (stacked && batches > 1) return gemmF32(a, [aOffsets[0]], b, [bOffsets[0]], dst, batches * m, k, n);
+  const stacked = !transA && aOffsets.every((o, t) => o === aOffsets[0] + t * m * k) && bOffsets.every((o) => o === bOffsets[0]);
+  if (stacked && batches > 1) return gemmF32(a, [aOffsets[0]], b, [bOffsets[0]], dst, batches * m, k, n, options);
   const { mr, nr } = GEMM_TILE;
-  const mc = roundUp(GEMM_MC, mr);
   const nPad = roundUp(n, nr);
-  const bBytes = nPad * k * 4;
-  const aBytes = mc * GEMM_KC * 4;
-  const cBytes = mc * nPad * 4;
-  let mem = reserve(e, bBytes + aBytes + cBytes);
-  let packedB = -1;
+  const threads = Math.max(1, Math.min(usableThreads(), Math.floor((m * k * n) / GEMM_MIN_MACS_PER_THREAD)));
+  const aRaw = km.base;
+  const bRaw = aRaw + align(m * k * 4);
+  const packedB = bRaw + align(k * n * 4);
+  const cBuf = packedB + align(k * nPad * 4);
+  const scratch = cBuf + align(roundUp(m, mr) * nPad * 4); // whole tiles: rows past m are written too
+  const scratchBytes = align(GEMM_MC * GEMM_KC * 4);
+  let mem = km.reserve(scratch + threads * scratchBytes);
+  const [aRowStride, aKStride] = transA ? [4, m * 4] : [k * 4, 4];
+  const [pStride, jStride] = transB ? [4, k * 4] : [n * 4, 4];
+  const nPanels = nPad / nr;
+  const mPanels = Math.ceil(m / mr);
+  const bTasks = Math.max(1, Math.min(threads, nPanels));
+  // Rows when there are enough row panels to share, else column panels.
+  const byRows = mPanels >= 2 * threads || mPanels >= nPanels;
+  const tasks = Math.max(1, Math.min(threads, byRows ? mPanels : nPanels));
+  let packed = -1;
   for (let t = 0; t < batches; t++) {
-    if (bOffsets[t] !== packedB) {
-      packB(mem, b, bOffsets[t], k, n, nPad);
-      packedB = bOffsets[t];
+    mem.set(a.subarray(aOffsets[t], aOffsets[t] + m * k), aRaw / 4);
+    if (bOffsets[t] !== packed) {
+      mem.set(b.subarray(bOffsets[t], bOffsets[t] + k * n), bRaw / 4);
+      const split = (i: number) => Math.floor((nPanels * i) / bTasks);
+      parallelFor(e.module, 'packB', bTasks, (i) => [bRaw, packedB, k, n, pStride, jStride, split(i), split(i + 1), nPad]);
+      packed = bOffsets[t];
     }
-    const cBase = (bBytes + aBytes) / 4;
-    for (let i0 = 0; i0 < m; i0 += mc) {
-      const rows = Math.min(mc, m - i0);
-      for (let p0 = 0; p0 < k; p0 += GEMM_KC) {
-        const kc = Math.min(GEMM_KC, k - p0);
-        packA(mem, bBytes / 4, a, aOffsets[t] + i0 * k + p0, rows, kc, k);
-        e.gemm(bBytes, p0 * nPad * 4, bBytes + aBytes, Math.ceil(rows / mr), nPad / nr, kc, nPad * 4, p0 > 0 ? 1 : 0);
+    parallelFor(e.module, 'gemmTask', tasks, (i) => {
+      const own = scratch + i * scratchBytes;
+      if (byRows) {
+        const r0 = Math.floor((mPanels * i) / tasks) * mr;
+        const r1 = Math.min(m, Math.floor((mPanels * (i + 1)) / tasks) * mr);
+        return [aRaw, aRowStride, aKStride, packedB, cBuf, nPad * 4, k, nPad, r0, r1, 0, nPanels, own];
       }
-      mem = e.f32;
-      const dOff = t * m * n + i0 * n;
-      if (n === nPad) dst.set(mem.subarray(cBase, cBase + rows * n), dOff);
-      else for (let r = 0; r < rows; r++) dst.set(mem.subarray(cBase + r * nPad, cBase + r * nPad + n), dOff + r * n);
-    }
-  }
-}
-
-/**
- * Packs B (k×n at `off`) at float index 0: for each block of GEMM_KC steps of k (starting at
- * p0), the nr-column panels one after another (panel j at p0·nPad + j·nr·kc), each holding its
- * kc rows of nr floats; columns past n are zero.
- */
-function packB(mem: Float32Array, b: TypedArray, off: number, k: number, n: number, nPad: number): void {
-  const { nr } = GEMM_TILE;
-  for (let p0 = 0; p0 < k; p0 += GEMM_KC) {
-    const kc = Math.min(GEMM_KC, k - p0);
-    for (let j0 = 0; j0 < n; j0 += nr) {
-      let d = p0 * nPad + j0 * kc;
-      const cols = Math.min(nr, n - j0);
-      for (let p = 0; p < kc; p++) {
-        const s = off + (p0 + p) * n + j0;
-        if (cols === 8 && nr === 8) {
-          mem[d] = b[s]; mem[d + 1] = b[s + 1]; mem[d + 2] = b[s + 2]; mem[d + 3] = b[s + 3];
-          mem[d + 4] = b[s + 4]; mem[d + 5] = b[s + 5]; mem[d + 6] = b[s + 6]; mem[d + 7] = b[s + 7];
-        } else {
-          for (let c = 0; c < nr; c++) mem[d + c] = c < cols ? b[s + c] : 0;
-        }
-        d += nr;
-      }
-    }
-  }
-}
-
-/**
- * Packs `rows`×kc of A (row stride `lda`, from `off`) at float index `base` as mr-row panels
- * (panel i at base + i·mr·kc), each holding for every k step its mr values; rows past `rows`
- * are zero.
- */
-function packA(mem: Float32Array, base: number, a: TypedArray, off: number, rows: number, kc: number, lda: number): void {
-  const { mr } = GEMM_TILE;
-  for (let i0 = 0; i0 < rows; i0 += mr) {
-    const panel = base + i0 * kc;
-    for (let r = 0; r < mr; r++) {
-      const d = panel + r;
-      if (i0 + r >= rows) {
-        for (let p = 0; p < kc; p++) mem[d + p * mr] = 0;
-        continue;
-      }
-      const s = off + (i0 + r) * lda;
-      for (let p = 0; p < kc; p++) mem[d + p * mr] = a[s + p];
-    }
+      const j0 = Math.floor((nPanels * i) / tasks);
+      const j1 = Math.floor((nPanels * (i + 1)) / tasks);
+      return [aRaw, aRowStride, aKStride, packedB, cBuf, nPad * 4, k, nPad, 0, m, j0, j1, own];
+    });
+    mem = km.reserve(0);
+    const c0 = cBuf / 4;
+    const dOff = t * m * n;
+    if (n === nPad) dst.set(mem.subarray(c0, c0 + m * n), dOff);
+    else for (let r = 0; r < m; r++) dst.set(mem.subarray(c0 + r * nPad, c0 + r * nPad + n), dOff + r * n);
   }
 }
