@@ -3,7 +3,7 @@ import { ArgumentError, getOp, KilnError } from '@kiln/core';
 import type { MemoryPlan } from './memory_plan.js';
 import { planMemory } from './memory_plan.js';
 import { printNode } from './print_node.js';
-import { isControlNode, runControlNode } from './control.js';
+import { isControlNode, runControlNode, type RunGraph } from './control.js';
 
 /** An error raised while running a graph, naming the node (and the user's source line when recorded). */
 export class GraphExecutionError extends KilnError {
@@ -24,6 +24,13 @@ export interface ExecuteOptions {
    * by `planMemory(graph)` is used as given; `false` makes every value new storage.
    */
   readonly memoryPlan?: MemoryPlan | boolean;
+  /**
+   * Told of each node after it ran, with its start and end in milliseconds (`performance.now()`
+   * here; a backend with device timestamps may report those later): how profilers see a graph.
+   * Nodes of control-flow sub-graphs are reported too, before the node that ran them. Absent,
+   * nothing is timed.
+   */
+  readonly onNode?: (node: Node, startMs: number, endMs: number) => void;
 }
 
 const plans = new WeakMap<Graph, MemoryPlan>();
@@ -64,6 +71,8 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
   if (typeof setting === 'object' && graph.nodes.some((node) => node.outputs.some((v) => !setting.bufferOf.has(v)))) {
     throw new ArgumentError('executeGraph: the memory plan was made for another graph (planMemory(graph) plans one graph; passes make new graphs)');
   }
+  const onNode = options.onNode;
+  const runBody: RunGraph = onNode ? (g, b, ins) => executeGraph(g, b, ins, { onNode }) : executeGraph;
   const env = new Map<Value, S>();
   graph.inputs.forEach((v, i) => env.set(v, inputs[i]));
   const lastUse = lastUses(graph);
@@ -80,10 +89,11 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
   graph.nodes.forEach((node, n) => {
     const offered = plan ? node.outputs.map((v) => pool.get(v)) : [];
     let outputs: S[];
+    const startMs = onNode ? performance.now() : 0;
     try {
       const args = node.inputs.map((v) => ({ storage: env.get(v)!, type: v.type }));
       const types = node.outputs.map((v) => v.type);
-      if (isControlNode(node)) outputs = runControlNode(node, backend, args.map((a) => a.storage), executeGraph);
+      if (isControlNode(node)) outputs = runControlNode(node, backend, args.map((a) => a.storage), runBody);
       else outputs = offered.some((s) => s !== undefined) ? backend.run(getOp(node.op), args, node.attrs, types, offered, node.subgraphs) : backend.run(getOp(node.op), args, node.attrs, types, undefined, node.subgraphs);
     } catch (e) {
       for (const [v, s] of env) if (!graph.inputs.includes(v)) backend.dispose(s);
@@ -92,6 +102,7 @@ export function executeGraph<S>(graph: Graph, backend: Backend<S>, inputs: reado
       const why = e instanceof Error ? e.message : String(e);
       throw new GraphExecutionError(`while executing node ${n}: ${printNode(node)}${where}: ${why}`, node, e);
     }
+    if (onNode) onNode(node, startMs, performance.now());
     node.outputs.forEach((v, i) => {
       const o = offered[i];
       if (o !== undefined) {

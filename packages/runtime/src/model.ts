@@ -1,8 +1,8 @@
-import type { Backend, DType, Graph } from '@kiln/core';
-import { ArgumentError, DTypeError, ShapeError, shapeToString } from '@kiln/core';
+import type { Backend, DType, Graph, ProfileSpan } from '@kiln/core';
+import { ArgumentError, DTypeError, nodeSpan, ProfileReport, ShapeError, shapeToString } from '@kiln/core';
 import type { HostTensor, ModelFile, ReadOptions, Signature } from '@kiln/serializer';
 import { bindSizes, formatSizeExpr, readModel, specializeGraph } from '@kiln/serializer';
-import { executeGraph, ownsOutput } from './execute.js';
+import { executeGraph, ownsOutput, type ExecuteOptions } from './execute.js';
 import { optimize } from './pipeline.js';
 
 export interface LoadModelOptions<S> {
@@ -37,6 +37,18 @@ export interface LoadedModel {
    * updates (training steps) replace the stored inputs they target, so the next run sees them.
    */
   run(...inputs: HostTensor[]): HostTensor[];
+  /**
+   * `run`, timed: the results and a report with one span for the whole run (uploads and
+   * read-backs included) and one per graph node inside it (fused kernels named by their body),
+   * with calls, time, bytes and GFLOP/s per op; `report.table()` prints it.
+   *
+   * @example
+   * ```ts
+   * const { results, report } = model.profile({ dtype: 'float32', shape: [1, 784], data: pixels });
+   * console.log(report.table());
+   * ```
+   */
+  profile(...inputs: HostTensor[]): ModelProfile;
   /** The graph `run` executes for inputs of these shapes (optimized unless disabled). */
   graphFor(...shapes: (readonly number[])[]): Graph;
   /**
@@ -47,6 +59,12 @@ export interface LoadedModel {
   state(): Map<string, HostTensor>;
   /** Frees the model's storage on its backend. */
   dispose(): void;
+}
+
+/** What `LoadedModel.profile` returns. */
+export interface ModelProfile {
+  readonly results: HostTensor[];
+  readonly report: ProfileReport;
 }
 
 const MAX_SPECIALIZATIONS = 8;
@@ -103,7 +121,7 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
   };
   let disposed = false;
 
-  const run = (...given: HostTensor[]): HostTensor[] => {
+  const runWith = (given: readonly HostTensor[], onNode?: ExecuteOptions['onNode']): HostTensor[] => {
     if (disposed) throw new ArgumentError('loadModel: run() on a disposed model');
     if (given.length !== userInputs.length) {
       throw new ArgumentError(`run: the model takes ${userInputs.length} input${userInputs.length === 1 ? '' : 's'} (${inputs.map((x) => x.name).join(', ')}), got ${given.length}`);
@@ -128,7 +146,7 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     });
     let outs: S[];
     try {
-      outs = executeGraph(graph, backend, feeds);
+      outs = executeGraph(graph, backend, feeds, onNode ? { onNode } : {});
     } catch (e) {
       temporary.forEach((s) => backend.dispose(s));
       throw e;
@@ -165,8 +183,18 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     return results;
   };
 
+  const run = (...given: HostTensor[]): HostTensor[] => runWith(given);
+  const profile = (...given: HostTensor[]): ModelProfile => {
+    const spans: ProfileSpan[] = [];
+    const startMs = performance.now();
+    const results = runWith(given, (node, start, end) => spans.push(nodeSpan(node, start, end)));
+    const endMs = performance.now();
+    spans.push({ name: 'model run', category: 'model', startMs, endMs });
+    return { results, report: new ProfileReport(spans, startMs, endMs) };
+  };
+
   return {
-    signature, inputs, outputs: resultOutputs.map((i) => signature.outputs[i].name), file, run,
+    signature, inputs, outputs: resultOutputs.map((i) => signature.outputs[i].name), file, run, profile,
     graphFor: (...shapes) => graphFor(shapes),
     state: () => {
       const out = new Map<string, HostTensor>();

@@ -1,5 +1,5 @@
 import type { Graph } from '@kiln/core';
-import { getBackend } from '@kiln/eager';
+import { activeProfiler, getBackend } from '@kiln/eager';
 import type { OptimizeOptions, OptimizeResult } from '@kiln/runtime';
 import { optimize } from '@kiln/runtime';
 import type { CheckOptions } from './check.js';
@@ -199,10 +199,14 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   };
 
   const checkOptions = options.check === true ? {} : options.check || undefined;
-  const compiled = ((...args: unknown[]) => {
+  const call = (args: unknown[]): unknown => {
     const { entry, sig } = lookup(args);
     if (checkOptions) return runChecked(fn, args, entry, sig.tensors, checkOptions, graphOf(entry));
     return runEntry(entry, sig.tensors, graphOf(entry));
+  };
+  const compiled = ((...args: unknown[]) => {
+    const profiler = activeProfiler();
+    return profiler ? profiler.region(fn.name ? `compiled ${fn.name}` : 'compiled function', 'compiled', () => call(args)) : call(args);
   }) as unknown as CompiledFunction<F>;
   Object.defineProperty(compiled, 'stats', { get: () => ({ ...stats }) });
   Object.defineProperty(compiled, 'retraceReasons', { get: () => [...reasons] });

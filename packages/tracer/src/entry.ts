@@ -1,7 +1,7 @@
 import type { Graph, TensorType } from '@kiln/core';
 import { ArgumentError, shapeToString } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
-import { fromStorage, getBackend, getRngState, keep, setRngState, tensor, withInterpreter } from '@kiln/eager';
+import { activeProfiler, fromStorage, getBackend, getRngState, keep, setRngState, tensor, withInterpreter } from '@kiln/eager';
 import { executeGraph, ownsOutput } from '@kiln/runtime';
 import type { Captured, Guard } from './trace.js';
 import { guardKey, Trace } from './trace.js';
@@ -180,7 +180,8 @@ export function runEntry(entry: Entry, args: readonly Tensor[], graph: Graph = e
   const { ordered, rng } = feedsFor(entry, args);
   const buffers = ordered.map((t) => t.bufferFor('compiled function input'));
   const backend = buffers[0]?.backend ?? getBackend();
-  const storages = executeGraph(graph, backend, buffers.map((b) => b.storage));
+  const profiler = activeProfiler();
+  const storages = executeGraph(graph, backend, buffers.map((b) => b.storage), profiler ? { onNode: profiler.onNode } : {});
   const feedOf = new Map(graph.inputs.map((v, i) => [v, i]));
   const outs: Tensor[] = [];
   storages.forEach((s, i) => {
