@@ -1,5 +1,6 @@
 import type { DType, Shape } from '@kiln/core';
 import { ArgumentError, checkDType, dtypeOfTypedArray, sizeOf } from '@kiln/core';
+import { getBackend } from './backends.js';
 import { fromHost } from './dispatch.js';
 import type { Tensor } from './tensor.js';
 
@@ -11,6 +12,8 @@ export interface TensorOptions {
   dtype?: DType;
   /** The shape for flat data (a typed array or a flat array); defaults to its length. */
   shape?: Shape;
+  /** The backend to create it on ('cpu', 'webgpu', …); defaults to the one `setBackend` chose. */
+  backend?: string;
 }
 
 /**
@@ -22,6 +25,7 @@ export interface TensorOptions {
  * tensor([[1, 2], [3, 4]]);              // int32[2,2]
  * tensor([0.5, 1], 'float64');           // float64[2]
  * tensor(new Float32Array(6), { shape: [2, 3] });
+ * tensor([1, 2], { backend: 'webgpu' });  // after registerBackend('webgpu', …)
  * ```
  */
 export function tensor(data: TensorLike, options: DType | TensorOptions = {}): Tensor {
@@ -52,7 +56,7 @@ export function tensor(data: TensorLike, options: DType | TensorOptions = {}): T
   }
   const dtype = requested ?? inferred;
   if (dtype === 'int32' && requested === undefined) checkInt32Range(flat);
-  return fromHost(flat, shape, dtype);
+  return fromHost(flat, shape, dtype, opts.backend === undefined ? undefined : getBackend(opts.backend));
 }
 
 function checkInt32Range(values: ArrayLike<number>): void {

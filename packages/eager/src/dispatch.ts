@@ -30,38 +30,85 @@ export function fromStorage(backend: Backend, storage: unknown, shape: readonly 
   return new Tensor(shape, dtype, new Buffer(backend, storage));
 }
 
-/** The buffer of each input (one backend for all), or the error naming the op and argument. */
-function inputBuffers(op: OpDef, inputs: readonly Tensor[]): Buffer[] {
+/**
+ * Scalars the op surface made from JavaScript numbers (`x.mul(2)`), with their value: made on
+ * the current backend, they are re-made on the op's backend when that differs, so a number
+ * works with tensors on any backend.
+ */
+const literals = new WeakMap<Tensor, number>();
+
+/**
+ * The buffer of each input (one backend for all), or the error naming the op, the arguments
+ * and both backends. Literal scalars on another backend are uploaded to the op's; their
+ * buffers are pushed to `temps` for the caller to release.
+ */
+function inputBuffers(op: OpDef, inputs: readonly Tensor[], temps: Buffer[]): Buffer[] {
   const n = inputs.length;
   const buffers = new Array<Buffer>(n);
   for (let i = 0; i < n; i++) buffers[i] = inputs[i].liveBuffer() ?? inputs[i].bufferFor(`${op.name}: ${inputName(op, i)}`);
   for (let i = 1; i < n; i++) {
-    if (buffers[i].backend !== buffers[0].backend) {
-      throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${buffers[i].backend.name}' but ${inputName(op, 0)} is on '${buffers[0].backend.name}'; all inputs of an op must be on one backend`);
-    }
+    if (buffers[i].backend !== buffers[0].backend) return mixedBackends(op, inputs, buffers, temps);
   }
   return buffers;
+}
+
+function mixedBackends(op: OpDef, inputs: readonly Tensor[], buffers: Buffer[], temps: Buffer[]): Buffer[] {
+  const first = inputs.findIndex((t) => !literals.has(t));
+  const backend = buffers[first < 0 ? 0 : first].backend;
+  for (let i = 0; i < inputs.length; i++) {
+    if (buffers[i].backend === backend) continue;
+    const value = literals.get(inputs[i]);
+    if (value === undefined) {
+      const j = first < 0 ? 0 : first;
+      throw new ArgumentError(`${op.name}: ${inputName(op, i)} is on backend '${buffers[i].backend.name}' but ${inputName(op, j)} is on '${backend.name}'; all inputs of an op must be on one backend: move one with .to('${backend.name}') (or await .toAsync('${backend.name}') from a backend that reads asynchronously)`);
+    }
+    const moved = new Buffer(backend, backend.upload(toTypedArray(inputs[i].dtype, [value]), inputs[i]));
+    temps.push(moved);
+    buffers[i] = moved;
+  }
+  return buffers;
+}
+
+function releaseAll(moved: readonly Buffer[]): void {
+  for (const b of moved) b.release();
+}
+
+// Reused by every bind (emptied before anything can re-enter bind): no allocation per op.
+const temps: Buffer[] = [];
+
+function runKernel(op: OpDef, inputs: readonly Tensor[], attrs: Attrs, buffers: readonly Buffer[]): Tensor[] {
+  const backend = buffers.length > 0 ? buffers[0].backend : getBackend();
+  // A composite runs as its backend's fused kernel only when autograd need not see inside it.
+  if (op.kind === 'composite' && (!backend.hasKernel(op.name) || needsRecording(inputs))) return op.expand(rawOps, inputs, attrs, (t) => t);
+  const types = outputTypes(op, inputs, attrs);
+  // reshape never moves data: the result shares its input's buffer.
+  if (op.name === 'reshape') return [new Tensor(types[0].shape, types[0].dtype, buffers[0].retain())];
+  const kernelInputs = new Array<KernelInput<unknown>>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) kernelInputs[i] = { storage: buffers[i].storage, type: inputs[i] };
+  const storages = backend.run(op, kernelInputs, attrs, types);
+  const outputs = new Array<Tensor>(storages.length);
+  for (let i = 0; i < storages.length; i++) outputs[i] = new Tensor(types[i].shape, types[i].dtype, new Buffer(backend, storages[i]));
+  return outputs;
 }
 
 /** The eager interpreter: runs each op's kernel now, on the inputs' backend. */
 export const eagerInterpreter: TensorInterpreter = {
   bind(op: OpDef, inputs: readonly Tensor[], attrs: Attrs): Tensor[] {
-    const buffers = inputBuffers(op, inputs);
-    const backend = buffers.length > 0 ? buffers[0].backend : getBackend();
-    // A composite runs as its backend's fused kernel only when autograd need not see inside it.
-    if (op.kind === 'composite' && (!backend.hasKernel(op.name) || needsRecording(inputs))) return op.expand(rawOps, inputs, attrs, (t) => t);
-    const types = outputTypes(op, inputs, attrs);
-    // reshape never moves data: the result shares its input's buffer.
-    if (op.name === 'reshape') return [new Tensor(types[0].shape, types[0].dtype, buffers[0].retain())];
-    const kernelInputs = new Array<KernelInput<unknown>>(inputs.length);
-    for (let i = 0; i < inputs.length; i++) kernelInputs[i] = { storage: buffers[i].storage, type: inputs[i] };
-    const storages = backend.run(op, kernelInputs, attrs, types);
-    const outputs = new Array<Tensor>(storages.length);
-    for (let i = 0; i < storages.length; i++) outputs[i] = new Tensor(types[i].shape, types[i].dtype, new Buffer(backend, storages[i]));
-    return outputs;
+    const buffers = inputBuffers(op, inputs, temps);
+    if (temps.length === 0) return runKernel(op, inputs, attrs, buffers);
+    const moved = temps.splice(0);
+    try {
+      return runKernel(op, inputs, attrs, buffers);
+    } finally {
+      releaseAll(moved);
+    }
   },
   typeOf: (t) => t,
-  scalar: (value, dtype) => fromHost([value], [], dtype),
+  scalar: (value, dtype) => {
+    const t = fromHost([value], [], dtype);
+    literals.set(t, value);
+    return t;
+  },
   randomKey: () => fromHost(nextKey(), [2], 'int32'),
   isValue: (x): x is Tensor => x instanceof Tensor,
 };

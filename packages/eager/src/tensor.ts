@@ -3,7 +3,8 @@ import { ArgumentError, DisposedError, DTypeError, isFloating, ShapeError, shape
 import type { BackwardOptions } from './autograd/engine.js';
 import { backward } from './autograd/engine.js';
 import type { GradNode } from './autograd/node.js';
-import type { Buffer } from './buffer.js';
+import { Buffer } from './buffer.js';
+import { getBackend } from './backends.js';
 import { formatTensor } from './format.js';
 import { track, untrack } from './memory.js';
 import type { TensorMethods } from './methods.js';
@@ -242,6 +243,39 @@ export class Tensor implements Disposable {
   dataSync(): TypedArray {
     const buffer = this.bufferFor('dataSync');
     return buffer.backend.readSync(buffer.storage, this);
+  }
+
+  /** The name of the backend holding this tensor's data ('cpu', 'webgpu', …). */
+  get backend(): string {
+    return this.bufferFor('backend').backend.name;
+  }
+
+  /**
+   * A copy of this tensor on another backend (this tensor itself when it is already there).
+   * Synchronous, so the source must read synchronously (CPU does; from WebGPU use
+   * `await t.toAsync('cpu')`). The copy is a new leaf: gradients do not flow through it.
+   *
+   * @example
+   * ```ts
+   * const g = tensor([1, 2, 3]).to('webgpu');
+   * await g.data(); // Float32Array [1, 2, 3]
+   * ```
+   */
+  to(backend: string): Tensor {
+    const buffer = this.bufferFor('to');
+    const target = getBackend(backend);
+    if (target === buffer.backend) return this;
+    const data = buffer.backend.readSync(buffer.storage, this);
+    return new Tensor(this.shape, this.dtype, new Buffer(target, target.upload(data, this)));
+  }
+
+  /** `to(backend)` from any backend, WebGPU included: reads the data asynchronously first. */
+  async toAsync(backend: string): Promise<Tensor> {
+    const buffer = this.bufferFor('toAsync');
+    const target = getBackend(backend);
+    if (target === buffer.backend) return this;
+    const data = await buffer.backend.read(buffer.storage, this);
+    return new Tensor(this.shape, this.dtype, new Buffer(target, target.upload(data, this)));
   }
 
   /** The elements as nested arrays (booleans for bool tensors). @example `tensor([[1, 2]]).toArray()` → `[[1, 2]]` */
