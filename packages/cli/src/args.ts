@@ -29,6 +29,8 @@ commands:
       --size <name>=<n>              size for a symbolic dimension, for zeros/ones/random inputs
       --full                         print every element (default: the first 64 per output)
       --json                         print the results as JSON
+      --profile                      run once more, timed, and print a table per op: calls, ms,
+                                     bytes, GFLOP/s (on stderr with --json)
   help                               this text`;
 
 /** Options each command takes, and whether they take a value. */
@@ -36,7 +38,7 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, 'value' | 'flag'>
   inspect: { 'no-graph': 'flag', json: 'flag' },
   'export-onnx': { size: 'value', fixed: 'flag' },
   graph: { out: 'value', title: 'value' },
-  run: { input: 'value', size: 'value', full: 'flag', json: 'flag' },
+  run: { input: 'value', size: 'value', full: 'flag', json: 'flag', profile: 'flag' },
   help: {},
 };
 
