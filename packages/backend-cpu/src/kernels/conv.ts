@@ -1,4 +1,6 @@
 import type { CpuKernel } from '../cpu_tensor.js';
+import { convDirectF32, directConvAvailable, type DirectConv } from '../wasm/conv_direct.js';
+import { conv2dGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
 import { output } from './util.js';
 
 type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
@@ -22,15 +24,35 @@ export function tapRanges(kernel: number, size: number, outSize: number, stride:
 }
 
 /**
- * Direct 2-D convolution over NCHW with zero padding. Per output plane, each (input channel,
- * tap) adds weight · shifted input into an accumulator plane (float64 for floats, wrapping int32
- * for int32), so the innermost loop is a strided walk along one input row.
+ * 2-D convolution over NCHW with zero padding. Large float32 convolutions run as im2col +
+ * WebAssembly SIMD gemm (conv_gemm.ts, float32 accumulation); the rest run the direct kernel:
+ * per output plane, each (input channel, tap) adds weight · shifted input into an accumulator
+ * plane (float64 for floats, wrapping int32 for int32), the innermost loop a strided walk along
+ * one input row.
  */
-export const conv2d: CpuKernel<Conv2dAttrs> = ([x, w], { stride, padding, dilation, groups }, [out]) => {
+export const conv2d: CpuKernel<Conv2dAttrs> = ([x, w], { stride, padding, dilation, groups }, [out], into) => {
   const [batch, channels, height, width] = x.shape;
   const [outChannels, groupChannels, kH, kW] = w.shape;
   const [outH, outW] = out.shape.slice(2);
   const [sH, sW] = stride;
+  if (out.dtype === 'float32') {
+    const geometry: ConvGeometry = { batch, channels, height, width, outChannels, kH, kW, outH, outW, stride, padding, dilation, groups };
+    if (useConvGemm(geometry)) {
+      const dst = output('float32', out.shape, into?.[0]) as Float32Array;
+      if (groups === 1 && sH === 1 && sW === 1) {
+        const direct: DirectConv = {
+          batch, channels, height, width, outChannels, kH, kW, dH: dilation[0], dW: dilation[1], padTop: padding[0], padLeft: padding[1], outH, outW,
+          weightIndex: (oc, c, kh, kw) => ((oc * channels + c) * kH + kh) * kW + kw,
+        };
+        if (directConvAvailable(direct)) {
+          convDirectF32(x.data, w.data, direct, dst);
+          return [dst];
+        }
+      }
+      conv2dGemm(x.data, w.data, geometry, dst);
+      return [dst];
+    }
+  }
   const rows = tapRanges(kH, height, outH, sH, padding[0], dilation[0]);
   const cols = tapRanges(kW, width, outW, sW, padding[1], dilation[1]);
   const outPerGroup = outChannels / groups;

@@ -1,5 +1,7 @@
 import type { CpuKernel } from '../cpu_tensor.js';
 import { tapRanges } from './conv.js';
+import { convDirectF32, directConvAvailable, type DirectConv } from '../wasm/conv_direct.js';
+import { conv2dInputGradGemm, conv2dWeightGradGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
 import { output } from './util.js';
 
 type ConvAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
@@ -13,10 +15,35 @@ type Conv2dWeightGradAttrs = ConvAttrs & { kernelSize: readonly number[] };
  * wrapping int32); the innermost loop walks one input row. `tapRanges` with the roles of input
  * and output swapped gives, per tap, the input positions that land inside the output.
  */
-export const conv2dTranspose: CpuKernel<Conv2dTransposeAttrs> = ([x, w], { stride, padding, dilation, groups }, [out]) => {
+export const conv2dTranspose: CpuKernel<Conv2dTransposeAttrs> = ([x, w], { stride, padding, dilation, groups }, [out], into) => {
   const [batch, inChannels, height, width] = x.shape;
   const [, outPerGroup, kH, kW] = w.shape;
   const [outChannels, outH, outW] = out.shape.slice(1);
+  if (out.dtype === 'float32') {
+    // The conv2d whose input gradient this is: its input is our output, its output our input.
+    const geometry: ConvGeometry = {
+      batch, channels: outChannels, height: outH, width: outW, outChannels: inChannels, kH, kW, outH: height, outW: width, stride, padding, dilation, groups,
+    };
+    if (useConvGemm(geometry)) {
+      const dst = output('float32', out.shape, into?.[0]) as Float32Array;
+      // Stride 1: a plain convolution of x, padded by (k − 1)·d − p, with the weight flipped
+      // and its channel axes swapped.
+      const padTop = (kH - 1) * dilation[0] - padding[0];
+      const padLeft = (kW - 1) * dilation[1] - padding[1];
+      if (groups === 1 && stride[0] === 1 && stride[1] === 1 && padTop >= 0 && padLeft >= 0) {
+        const direct: DirectConv = {
+          batch, channels: inChannels, height, width, outChannels, kH, kW, dH: dilation[0], dW: dilation[1], padTop, padLeft, outH, outW,
+          weightIndex: (oc, c, kh, kw) => ((c * outChannels + oc) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw),
+        };
+        if (directConvAvailable(direct)) {
+          convDirectF32(x.data, w.data, direct, dst);
+          return [dst];
+        }
+      }
+      conv2dInputGradGemm(x.data, w.data, geometry, dst);
+      return [dst];
+    }
+  }
   const [sH, sW] = stride;
   const rows = tapRanges(kH, outH, height, sH, padding[0], dilation[0]);
   const cols = tapRanges(kW, outW, width, sW, padding[1], dilation[1]);
@@ -59,10 +86,18 @@ export const conv2dTranspose: CpuKernel<Conv2dTransposeAttrs> = ([x, w], { strid
  * gradOutput[n, oc, oh, ow] · x[n, group·C/groups + c, oh·s + kh·d − p, ow·s + kw·d − p],
  * the taps outside x (padding) contributing nothing. float64 (or wrapping int32) sums.
  */
-export const conv2dWeightGrad: CpuKernel<Conv2dWeightGradAttrs> = ([x, g], { stride, padding, dilation, groups }, [out]) => {
+export const conv2dWeightGrad: CpuKernel<Conv2dWeightGradAttrs> = ([x, g], { stride, padding, dilation, groups }, [out], into) => {
   const [batch, channels, height, width] = x.shape;
   const [outChannels, groupChannels, kH, kW] = out.shape;
   const [outH, outW] = g.shape.slice(2);
+  if (out.dtype === 'float32') {
+    const geometry: ConvGeometry = { batch, channels, height, width, outChannels, kH, kW, outH, outW, stride, padding, dilation, groups };
+    if (useConvGemm(geometry)) {
+      const dst = output('float32', out.shape, into?.[0]) as Float32Array;
+      conv2dWeightGradGemm(x.data, g.data, geometry, dst);
+      return [dst];
+    }
+  }
   const [sH, sW] = stride;
   const rows = tapRanges(kH, height, outH, sH, padding[0], dilation[0]);
   const cols = tapRanges(kW, width, outW, sW, padding[1], dilation[1]);

@@ -1,5 +1,5 @@
 import type { CpuKernel } from '../cpu_tensor.js';
-import { avgWindows } from './pool.js';
+import { avgWindows, clippedWindows } from './pool.js';
 import { output } from './util.js';
 
 type MaxPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; ceilMode: boolean };
@@ -22,6 +22,36 @@ export const maxPool2dIndices: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, s
   const dst = output('int32', out.shape);
   const xd = x.data;
   let o = 0;
+  if (dH === 1 && dW === 1) {
+    // Undilated: each window's in-bounds part, precomputed per row and column.
+    const rows = clippedWindows(outH, stride[0], padding[0], kH, height);
+    const cols = clippedWindows(outW, stride[1], padding[1], kW, width);
+    for (let plane = 0; plane < batch * channels; plane++) {
+      const base = plane * height * width;
+      for (let oh = 0; oh < outH; oh++) {
+        const h0 = rows.lo[oh];
+        const h1 = rows.hi[oh];
+        for (let ow = 0; ow < outW; ow++) {
+          const w0 = cols.lo[ow];
+          const w1 = cols.hi[ow];
+          let best = -Infinity;
+          let index = h0 * width + w0;
+          for (let ih = h0; ih < h1; ih++) {
+            const row = ih * width;
+            for (let iw = w0; iw < w1; iw++) {
+              const v = xd[base + row + iw];
+              if (v > best || v !== v) {
+                best = v;
+                index = row + iw;
+              }
+            }
+          }
+          dst[o++] = index;
+        }
+      }
+    }
+    return [dst];
+  }
   for (let plane = 0; plane < batch * channels; plane++) {
     const base = plane * height * width;
     for (let oh = 0; oh < outH; oh++) {

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { IM2COL_MAX_FLOATS, useConvGemm, type ConvGeometry } from '../src/kernels/conv_gemm.js';
+import type { CpuValue } from './helpers/cpu_ops.js';
+import { cpuOps, value } from './helpers/cpu_ops.js';
+
+/**
+ * The float32 im2col + WebAssembly gemm paths of conv2d, conv2dTranspose and conv2dWeightGrad
+ * against the float64 direct kernels on the same values. Each element may differ by float32
+ * summation error: 4·√k·2⁻²⁴ · Σ|terms|, where Σ|terms| is the same op on |x| and |w| in float64.
+ */
+
+function data(size: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: size }, () => Math.fround((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1));
+}
+const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const abs = (v: CpuValue) => value(Array.from(v.data, Math.abs), v.shape, v.dtype);
+const as = (v: CpuValue, dtype: 'float32' | 'float64') => value(v.data, v.shape, dtype);
+
+function expectNear(got: CpuValue, want: CpuValue, scale: CpuValue, k: number): void {
+  expect(got.dtype).toBe('float32');
+  expect([...got.shape]).toEqual([...want.shape]);
+  const bound = 4 * Math.sqrt(k) * 2 ** -24;
+  const bad: string[] = [];
+  for (let i = 0; i < want.data.length; i++) {
+    const err = Math.abs(got.data[i] - want.data[i]);
+    if (!(err <= bound * scale.data[i] + 1e-30) && bad.length < 5) bad.push(`[${i}] got ${got.data[i]}, want ${want.data[i]}`);
+  }
+  expect(bad).toEqual([]);
+}
+
+interface Case { x: number[]; outC: number; k: [number, number]; stride?: [number, number]; padding?: [number, number]; dilation?: [number, number]; groups?: number }
+
+const cases: Case[] = [
+  { x: [2, 8, 12, 12], outC: 16, k: [3, 3] }, // the plain 3×3
+  { x: [1, 5, 13, 11], outC: 12, k: [3, 3], padding: [1, 1] }, // odd sizes, padding, batch 1
+  { x: [3, 6, 17, 15], outC: 10, k: [3, 3], stride: [2, 2], padding: [1, 1] }, // stride 2
+  { x: [2, 4, 16, 14], outC: 8, k: [3, 3], dilation: [2, 2], padding: [2, 1] }, // dilation 2
+  { x: [2, 8, 20, 20], outC: 16, k: [3, 2], groups: 2, stride: [1, 2] }, // groups
+  { x: [33, 1, 14, 14], outC: 32, k: [3, 3] }, // one input channel (the first layer), batch 33
+  { x: [2, 16, 11, 9], outC: 24, k: [1, 1] }, // 1×1
+  { x: [33, 16, 32, 32], outC: 32, k: [3, 3], padding: [1, 1] }, // large: im2col in two chunks
+];
+
+describe('float32 convolutions through im2col + WebAssembly gemm match the float64 direct kernels', () => {
+  for (const { x: xs, outC, k, ...opts } of cases) {
+    const groups = opts.groups ?? 1;
+    const x = value(data(sizeOf(xs), 1), xs);
+    const w = value(data(outC * (xs[1] / groups) * k[0] * k[1], 2), [outC, xs[1] / groups, ...k]);
+    const y64 = cpuOps.conv2d(as(x, 'float64'), as(w, 'float64'), null, opts);
+    const geometry: ConvGeometry = {
+      batch: xs[0], channels: xs[1], height: xs[2], width: xs[3], outChannels: outC, kH: k[0], kW: k[1], outH: y64.shape[2], outW: y64.shape[3],
+      stride: opts.stride ?? [1, 1], padding: opts.padding ?? [0, 0], dilation: opts.dilation ?? [1, 1], groups,
+    };
+    const name = `x ${JSON.stringify(xs)}, weight [${outC},${xs[1] / groups},${k}], ${JSON.stringify(opts)}`;
+
+    it(`conv2d: ${name}`, () => {
+      expect(useConvGemm(geometry)).toBe(true); // else this compares the direct kernel with itself
+      const scale = cpuOps.conv2d(abs(as(x, 'float64')), abs(as(w, 'float64')), null, opts);
+      expectNear(cpuOps.conv2d(x, w, null, opts), y64, scale, (xs[1] / groups) * k[0] * k[1]);
+    });
+
+    const g = value(data(sizeOf(y64.shape), 3), y64.shape);
+    it(`conv2dTranspose (input gradient): ${name}`, () => {
+      const outputPadding = [0, 1].map((i) => xs[2 + i] - ((y64.shape[2 + i] - 1) * geometry.stride[i] - 2 * geometry.padding[i] + geometry.dilation[i] * (k[i] - 1) + 1)) as [number, number];
+      const o = { ...opts, outputPadding };
+      const want = cpuOps.conv2dTranspose(as(g, 'float64'), as(w, 'float64'), null, o);
+      const scale = cpuOps.conv2dTranspose(abs(as(g, 'float64')), abs(as(w, 'float64')), null, o);
+      expectNear(cpuOps.conv2dTranspose(g, w, null, o), want, scale, (outC / groups) * k[0] * k[1]);
+    });
+
+    it(`conv2dWeightGrad: ${name}`, () => {
+      const want = cpuOps.conv2dWeightGrad(as(x, 'float64'), as(g, 'float64'), k, opts);
+      const scale = cpuOps.conv2dWeightGrad(abs(as(x, 'float64')), abs(as(g, 'float64')), k, opts);
+      expectNear(cpuOps.conv2dWeightGrad(x, g, k, opts), want, scale, xs[0] * y64.shape[2] * y64.shape[3]);
+    });
+  }
+
+  it('the large case really is split into chunks', () => {
+    expect(33 * 16 * 9 * 32 * 32).toBeGreaterThan(IM2COL_MAX_FLOATS);
+  });
+
+  it('small and depthwise convolutions stay on the direct kernel', () => {
+    const base = { batch: 4, height: 28, width: 28, kH: 3, kW: 3, outH: 26, outW: 26, stride: [1, 1], padding: [0, 0], dilation: [1, 1] };
+    expect(useConvGemm({ ...base, channels: 32, outChannels: 32, groups: 32 })).toBe(false);
+    expect(useConvGemm({ ...base, channels: 1, outChannels: 1, groups: 1 })).toBe(false);
+    expect(useConvGemm({ ...base, batch: 0, channels: 8, outChannels: 8, groups: 1 })).toBe(false);
+    expect(useConvGemm({ ...base, height: 4, width: 4, outH: 2, outW: 2, channels: 2, outChannels: 2, groups: 1 })).toBe(false);
+  });
+
+  it('NaN and Inf in x reach exactly the outputs whose windows hold them', () => {
+    const xs = [1, 4, 10, 10];
+    const xd = data(400, 5);
+    xd[0 * 100 + 3 * 10 + 4] = NaN;
+    xd[2 * 100 + 7 * 10 + 7] = Infinity;
+    const x = value(xd, xs);
+    const w = value(data(16 * 4 * 9, 6).map(Math.abs), [16, 4, 3, 3]);
+    const y = cpuOps.conv2d(x, w);
+    const y64 = cpuOps.conv2d(as(x, 'float64'), as(w, 'float64'));
+    for (let i = 0; i < y.data.length; i++) {
+      if (!Number.isFinite(y64.data[i])) expect(y.data[i]).toBe(y64.data[i]);
+      else expect(Number.isFinite(y.data[i])).toBe(true);
+    }
+  });
+});
