@@ -10,9 +10,9 @@
  *   the passes, generating and compiling the kernel (the kernel cache is keyed by the body's
  *   text, so after the first repetition this measures a cache hit there), and one run.
  *
- * Setup checks that the compiled result equals the eager one bit for bit (the generated kernel
- * rounds to float32 after every op, as the reference kernels store), so a wrong kernel cannot
- * be timed.
+ * Setup checks that the compiled result is within CHAIN_MAX_ULPS float32 ulps of the eager one
+ * (exact arithmetic is bit-identical; tanh is a float32 polynomial in the WebAssembly kernel),
+ * so a wrong kernel cannot be timed.
  */
 import * as kiln from '@kiln/eager';
 import * as tracer from '@kiln/tracer';
@@ -25,14 +25,32 @@ export function geluChain(x: Tensor): Tensor {
   return kiln.add(kiln.gelu(kiln.add(kiln.mul(x, 1.5), 0.5), 'tanh'), x);
 }
 
-/** Index of the first element where two float32 tensors differ bit for bit (NaN = NaN), or -1. */
-export function firstDifference(a: Tensor, b: Tensor): number {
+/**
+ * Index of the first element where two float32 tensors differ by more than `maxUlps` float32
+ * ulps of max(|b|, 1) (0: bit for bit; NaN = NaN, infinities and zero signs exact), or -1.
+ * Below 1 the tolerance is absolute: gelu's 1 + tanh(…) cancels, so an ulp of tanh near -1
+ * is an absolute, not a relative, error of the result.
+ */
+export function firstDifference(a: Tensor, b: Tensor, maxUlps = 0): number {
   const x = a.dataSync();
   const y = b.dataSync();
   if (x.length !== y.length) return 0;
-  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  for (let i = 0; i < x.length; i++) {
+    if (Object.is(x[i], y[i])) continue;
+    if (maxUlps === 0 || !Number.isFinite(x[i]) || !Number.isFinite(y[i]) || x[i] === 0 || y[i] === 0) return i;
+    const ulp = 2 ** (Math.max(Math.floor(Math.log2(Math.abs(y[i]))), 0) - 23);
+    if (Math.abs(x[i] - y[i]) > maxUlps * ulp) return i;
+  }
   return -1;
 }
+
+/**
+ * How far the compiled chain may be from eager, in float32 ulps: compiled, the chain runs in
+ * WebAssembly SIMD, whose tanh is a float32 polynomial within ~1.2 ulp of the exact value
+ * where eager rounds float64 Math.tanh; 0.5·u·(1 + tanh) turns that into up to 4 ulps of 1
+ * for |u| near 8 (measured on the benchmark's data; docs/design/fusion.md, "Accuracy").
+ */
+export const CHAIN_MAX_ULPS = 8;
 
 interface State {
   readonly x: Tensor;
@@ -51,7 +69,7 @@ export function elementwiseChain(n = 1_048_576): Workload {
       if (variant === 'eager') return { x, run: call(geluChain) };
       const compiled = tracer.compile(geluChain);
       kiln.tidy(() => {
-        const at = firstDifference(compiled(x), geluChain(x));
+        const at = firstDifference(compiled(x), geluChain(x), CHAIN_MAX_ULPS);
         if (at >= 0) throw new Error(`elementwise chain: the compiled result differs from eager at element ${at}`);
       });
       if (variant === 'compiled') return { x, run: call(compiled) };

@@ -1,10 +1,11 @@
-import type { Graph, KernelRegistry } from '@kiln/core';
+import type { Graph, KernelRegistry, TypedArray } from '@kiln/core';
 import { KernelError, sizeOf } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { matmul } from '../kernels/matmul.js';
 import { broadcastIndex } from '../kernels/util.js';
 import { allocateAccumulators, allocateStored, collectOutputs, compileFused } from './kernel.js';
 import { PRODUCT_ROWS, productRows } from './product.js';
+import { runWasmElementwise, wasmElementwise } from '../wasm/elementwise.js';
 
 function bodyOf(op: string, subgraphs: readonly Graph[] | undefined): Graph {
   if (!subgraphs || subgraphs.length !== 1) {
@@ -13,9 +14,34 @@ function bodyOf(op: string, subgraphs: readonly Graph[] | undefined): Graph {
   return subgraphs[0];
 }
 
-/** fusedElementwise: one generated loop over the body's domain. */
+/**
+ * Domains below this many elements run the generated JavaScript even when the body lowers to
+ * WebAssembly: there the call, the copies and V8's first (baseline-compiled) calls of a new
+ * module cost more than they save (measured in docs/design/cpu-wasm.md).
+ */
+export const WASM_ELEMENTWISE_MIN_ELEMENTS = 4096;
+
+/** The body's outputs computed by its WebAssembly kernel (float32 bodies that lower), or null. */
+function runWasm(body: Graph, inputs: Parameters<CpuKernel>[0], out: Parameters<CpuKernel>[3]): TypedArray[] | null {
+  const kernel = wasmElementwise(body);
+  if (!kernel || kernel.domainSize < WASM_ELEMENTWISE_MIN_ELEMENTS) return null;
+  const arrays = kernel.outputs.map((o) => out?.[o] ?? new Float32Array(kernel.domainSize));
+  runWasmElementwise(kernel, inputs.map((x) => x.data), arrays, 0, kernel.domainSize);
+  // A value returned twice gets its own copy, so no two outputs share storage.
+  const seen = new Set<TypedArray>();
+  return body.outputs.map((v, i) => {
+    let a = arrays[kernel.outputs.indexOf(body.outputs.indexOf(v))];
+    if (seen.has(a)) a = out?.[i] ? (out[i]!.set(a), out[i]!) : a.slice();
+    seen.add(a);
+    return a;
+  });
+}
+
+/** fusedElementwise: one pass over the body's domain, in WebAssembly SIMD when it lowers and is large, else one generated JavaScript loop. */
 export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgraphs) => {
   const body = bodyOf('fusedElementwise', subgraphs);
+  const viaWasm = runWasm(body, inputs, out);
+  if (viaWasm) return viaWasm;
   const kernel = compileFused(body, false);
   const stored = allocateStored(kernel, out);
   const accs = allocateAccumulators(kernel);

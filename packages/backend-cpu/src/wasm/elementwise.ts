@@ -1,0 +1,181 @@
+import type { Graph, TypedArray } from '@kiln/core';
+import { fusedDomain, printGraph, sizeOf } from '@kiln/core';
+import { collapse, type Layout } from '../codegen/layout.js';
+import { BLOCK, lowerBody, type LoweredBody, SLOT_BYTES, whyNotLowerable } from './elementwise_lower.js';
+
+/**
+ * Fused float32 elementwise bodies in WebAssembly SIMD (docs/design/cpu-wasm.md, "Elementwise
+ * and reductions"). The domain is walked in blocks of BLOCK elements: each input's values for
+ * the block are copied into its slot of one shared WebAssembly memory (broadcast inputs
+ * expanded by the copy, one-element inputs splatted by the kernel), the generated function
+ * (elementwise_lower.ts) computes every output for the block in one pass, and the outputs are
+ * copied out. Blocks are small (8 KiB a slot), so everything stays in L1/L2 and main memory
+ * sees each input read once and each output written once, as in a single loop.
+ *
+ * Work is a function of a range [lo, hi) of the domain, so a caller may split it (threads).
+ */
+
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmApi {
+  Memory: new (d: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+/** A body compiled to WebAssembly, with how its operands map onto the domain. */
+export interface WasmElementwiseKernel extends LoweredBody {
+  readonly run: (vectors: number) => void;
+  readonly domainSize: number;
+  /** The merged loop structure of the slot operands (inputs, then outputs). */
+  readonly layout: Layout;
+  /** Per input slot: its values are the domain's range itself (no broadcast), so a block is one copy. */
+  readonly contiguous: readonly boolean[];
+}
+
+let memory: WasmMemory | null | undefined;
+let view: Float32Array = new Float32Array(0);
+
+function wasmApi(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+/** The shared memory, grown to hold `slots` slots (null where WebAssembly SIMD is missing). */
+function memoryFor(slots: number): WasmMemory | null {
+  if (memory === undefined) {
+    const api = wasmApi();
+    memory = null;
+    try {
+      if (api) memory = new api.Memory({ initial: 1 });
+    } catch {
+      memory = null;
+    }
+  }
+  if (!memory) return null;
+  const pages = Math.ceil((slots * SLOT_BYTES) / 65536) - memory.buffer.byteLength / 65536;
+  if (pages > 0) memory.grow(pages);
+  if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
+  return memory;
+}
+
+const MAX_CACHED = 256;
+const byText = new Map<string, WasmElementwiseKernel | null>();
+const byGraph = new WeakMap<Graph, WasmElementwiseKernel | null>();
+const stats = { compiled: 0, rejected: 0 };
+
+/**
+ * The WebAssembly kernel for a fusedElementwise body, or null when the body does not lower
+ * (see whyNotLowerable) or the engine has no WebAssembly SIMD; the caller then runs the
+ * JavaScript kernel. Cached by the body's printed text and by the body object.
+ *
+ * @example
+ * ```ts
+ * const k = wasmElementwise(node.subgraphs[0]);
+ * if (k) runWasmElementwise(k, inputs, outputs, 0, k.domainSize);
+ * ```
+ */
+export function wasmElementwise(body: Graph): WasmElementwiseKernel | null {
+  const known = byGraph.get(body);
+  if (known !== undefined) return known;
+  const key = printGraph(body);
+  let kernel = byText.get(key);
+  if (kernel === undefined) {
+    kernel = build(body);
+    if (kernel) stats.compiled++;
+    else stats.rejected++;
+    if (byText.size >= MAX_CACHED) byText.delete(byText.keys().next().value!);
+    byText.set(key, kernel);
+  }
+  byGraph.set(body, kernel);
+  return kernel;
+}
+
+function build(body: Graph): WasmElementwiseKernel | null {
+  if (whyNotLowerable(body) !== null) return null;
+  const domain = fusedDomain(body, 'fusedElementwise');
+  const domainSize = sizeOf(domain);
+  // Outputs must cover the domain (a stored value of a smaller shape is the JS kernel's job).
+  if (body.outputs.some((v) => sizeOf(v.type.shape) !== domainSize)) return null;
+  const lowered = lowerBody(body, (i) => sizeOf(body.inputs[i].type.shape) === 1 && domainSize !== 1);
+  const api = wasmApi();
+  const mem = memoryFor(lowered.inputs.length + lowered.outputs.length);
+  if (!api || !mem) return null;
+  let instance: { exports: Record<string, unknown> };
+  try {
+    instance = new api.Instance(new api.Module(lowered.bytes), { env: { memory: mem } });
+  } catch {
+    return null; // no SIMD128 in this engine: the JavaScript kernel runs
+  }
+  const shapes = [...lowered.inputs.map((i) => body.inputs[i].type.shape), ...lowered.outputs.map((o) => body.outputs[o].type.shape)];
+  return {
+    ...lowered,
+    run: instance.exports.run as (vectors: number) => void,
+    domainSize,
+    layout: collapse(domain, shapes),
+    contiguous: lowered.inputs.map((i) => sizeOf(body.inputs[i].type.shape) === domainSize),
+  };
+}
+
+/** How many bodies were compiled to WebAssembly and how many stayed on JavaScript (for tests). */
+export function wasmElementwiseStats(): { compiled: number; rejected: number; cached: number } {
+  return { ...stats, cached: byText.size };
+}
+
+/**
+ * Runs `kernel` over [lo, hi) of its domain: `ins` are the body's inputs (all of them, by body
+ * index), `outs` the arrays of its distinct outputs (kernel.outputs order).
+ */
+export function runWasmElementwise(kernel: WasmElementwiseKernel, ins: readonly TypedArray[], outs: readonly TypedArray[], lo: number, hi: number): void {
+  const slots = kernel.inputs.length + kernel.outputs.length;
+  memoryFor(slots);
+  const mem = view;
+  kernel.inputs.forEach((i, s) => {
+    if (kernel.uniform[s]) mem[s * BLOCK] = ins[i][0];
+  });
+  for (let c = lo; c < hi; c += BLOCK) {
+    const m = Math.min(BLOCK, hi - c);
+    for (let s = 0; s < kernel.inputs.length; s++) {
+      if (kernel.uniform[s]) continue;
+      const src = ins[kernel.inputs[s]];
+      if (kernel.contiguous[s]) mem.set(src.subarray(c, c + m), s * BLOCK);
+      else gather(src, kernel.layout, s, mem, s * BLOCK, c, m);
+    }
+    kernel.run((m + 3) >> 2);
+    for (let q = 0; q < kernel.outputs.length; q++) {
+      const base = (kernel.inputs.length + q) * BLOCK;
+      outs[q].set(mem.subarray(base, base + m), c);
+    }
+  }
+}
+
+/**
+ * Copies operand `p`'s values for domain elements [c, c + m) into dst[at …], expanding its
+ * broadcasts: row by row of the innermost merged dimension, one copy (or fill, where the
+ * operand repeats along the row) per row.
+ */
+function gather(src: TypedArray, layout: Layout, p: number, dst: Float32Array, at: number, c: number, m: number): void {
+  const { dims } = layout;
+  const strides = layout.strides[p];
+  const k = dims.length;
+  const inner = dims[k - 1];
+  const innerStride = strides[k - 1];
+  let j = c % inner;
+  let row = (c - j) / inner;
+  let done = 0;
+  while (done < m) {
+    let r = row;
+    let base = 0;
+    for (let g = k - 2; g >= 0; g--) {
+      const cg = r % dims[g];
+      r = (r - cg) / dims[g];
+      base += cg * strides[g];
+    }
+    const len = Math.min(inner - j, m - done);
+    const d = at + done;
+    if (innerStride === 0) dst.fill(src[base], d, d + len);
+    else if (len >= 32) dst.set(src.subarray(base + j, base + j + len), d);
+    else for (let e = 0; e < len; e++) dst[d + e] = src[base + j + e];
+    done += len;
+    j = 0;
+    row++;
+  }
+}

@@ -1,0 +1,176 @@
+import type { Graph, Node, Value } from '@kiln/core';
+import { FUSIBLE_REDUCTIONS } from '@kiln/core';
+import { fullValue } from '../codegen/emit.js';
+import { Code, I32, encodeModule } from './emitter.js';
+import { VecMath } from './math.js';
+
+/**
+ * Lowers a fused elementwise body (float32) to one WebAssembly SIMD function over a block of
+ * the domain. The caller (elementwise.ts) copies each input's values for the block into its
+ * slot of the module's memory (broadcasts expanded), calls `run(vectors)`, and copies the
+ * outputs' slots out. Inside, every value of the body lives in a v128 local: four elements per
+ * step, float32 values as float32 lanes, bool values as lane masks (all ones or zero). Blocks
+ * are padded to a multiple of four, so there is no scalar tail: the extra lanes compute on
+ * whatever the slots hold and are never copied out.
+ */
+
+/** Elements per block: each slot holds this many float32 values (8 KiB). */
+export const BLOCK = 2048;
+/** Bytes per slot. */
+export const SLOT_BYTES = BLOCK * 4;
+
+/** What lowering decided: which body inputs fill which slot, which values are written back. */
+export interface LoweredBody {
+  readonly bytes: Uint8Array;
+  /** Body input indices, in slot order (slots 0 … inputs.length − 1). */
+  readonly inputs: readonly number[];
+  /** Body input indices read once per call as a scalar (a one-element input), by slot too. */
+  readonly uniform: readonly boolean[];
+  /** Distinct body outputs in slot order after the inputs, as indices into body.outputs. */
+  readonly outputs: readonly number[];
+}
+
+const FLOAT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+const FLOAT_UNARY = new Set(['neg', 'abs', 'relu', 'sign', 'floor', 'ceil', 'round', 'sqrt', 'rsqrt', 'reciprocal',
+  'exp', 'log', 'tanh', 'sigmoid', 'expm1', 'log1p']);
+const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/**
+ * Why `body` cannot run in WebAssembly, or null when it can: every value float32 (bool only
+ * inside, from comparisons), ops this lowering knows, no reductions, no matmul.
+ *
+ * @example
+ * ```ts
+ * whyNotLowerable(body); // null, or e.g. "op 'erf' has no vector code"
+ * ```
+ */
+export function whyNotLowerable(body: Graph): string | null {
+  const bodyOutputs = new Set(body.outputs);
+  for (const v of body.inputs) if (v.type.dtype !== 'float32') return `input of dtype ${v.type.dtype}`;
+  for (const n of body.nodes) {
+    if (FUSIBLE_REDUCTIONS.has(n.op)) return `reduction '${n.op}'`;
+    const out = n.outputs[0].type.dtype;
+    if (out !== 'float32' && out !== 'bool') return `op '${n.op}' makes ${out}`;
+    if (out === 'bool' && bodyOutputs.has(n.outputs[0])) return 'a bool output';
+    const ins = n.inputs.map((v) => v.type.dtype);
+    const allFloat = ins.every((d) => d === 'float32');
+    const allBool = ins.every((d) => d === 'bool');
+    const ok =
+      (n.op === 'full') ||
+      (n.op === 'broadcastTo' && allFloat) ||
+      (FLOAT_BINARY.has(n.op) && allFloat) ||
+      (FLOAT_UNARY.has(n.op) && allFloat) ||
+      (COMPARE.has(n.op) && allFloat) ||
+      (n.op === 'isNaN' && allFloat) ||
+      ((n.op === 'logicalAnd' || n.op === 'logicalOr' || n.op === 'logicalNot') && allBool) ||
+      (n.op === 'where' && ins[0] === 'bool' && ins[1] === 'float32' && ins[2] === 'float32') ||
+      (n.op === 'cast' && (ins[0] === 'float32' || ins[0] === 'bool')) ||
+      (n.op === 'pow' && allFloat && isConstant(n.inputs[1], body, 2));
+    if (!ok) return `op '${n.op}' (${ins.join(', ')} → ${out}) has no vector code`;
+  }
+  return null;
+}
+
+function isConstant(v: Value, body: Graph, value: number): boolean {
+  const def = body.nodes.find((n) => n.outputs[0] === v);
+  return def?.op === 'full' && fullValue(def.attrs.value as number, v.type.dtype) === value;
+}
+
+/**
+ * Generates the module for a lowerable body. `uniform[i]` marks body inputs that are one
+ * element (splatted once per call from the first float of their slot). Exports
+ * `run(vectors: i32)`.
+ */
+export function lowerBody(body: Graph, uniformInput: (i: number) => boolean): LoweredBody {
+  const used = new Set(body.nodes.flatMap((n) => n.inputs));
+  const inputs = body.inputs.map((v, i) => ({ v, i })).filter(({ v }) => used.has(v));
+  const outValues = [...new Set(body.outputs)];
+  const outputs = outValues.map((v) => body.outputs.indexOf(v));
+  const c = new Code([I32]);
+  const m = new VecMath(c);
+  const off = c.local(I32);
+  const end = c.local(I32);
+  const local = new Map<Value, number>();
+  const uniform = inputs.map(({ i }) => uniformInput(i));
+  // Uniform inputs and constants once per call, before the loop.
+  inputs.forEach(({ v }, s) => {
+    if (uniform[s]) local.set(v, m.splat(s * SLOT_BYTES));
+  });
+  const constant = (n: Node) => n.op === 'full';
+  for (const n of body.nodes) if (constant(n)) local.set(n.outputs[0], fullOf(m, n));
+  const loopStart = c.bytes.length;
+  c.get(0).i32(16).mul().set(end);
+  c.i32(0).set(off);
+  c.block().get(end).eqz().brIf(0).loop();
+  inputs.forEach(({ v }, s) => {
+    if (!uniform[s]) local.set(v, m.load(off, s * SLOT_BYTES));
+  });
+  for (const n of body.nodes) {
+    if (constant(n)) continue;
+    local.set(n.outputs[0], lowerNode(m, n, n.inputs.map((v) => local.get(v)!)));
+  }
+  outValues.forEach((v, q) => {
+    c.get(off).get(local.get(v)!).v128Store((inputs.length + q) * SLOT_BYTES);
+  });
+  c.inc(off, 16).get(off).get(end).ltU().brIf(0).end().end();
+  m.hoistConstants(loopStart);
+  return { bytes: encodeModule([{ name: 'run', code: c }]), inputs: inputs.map(({ i }) => i), uniform, outputs };
+}
+
+function fullOf(m: VecMath, n: Node): number {
+  const dtype = n.outputs[0].type.dtype;
+  const value = fullValue(n.attrs.value as number, dtype);
+  if (dtype === 'bool') return m.ki(value ? -1 : 0);
+  return m.k(value);
+}
+
+/** The vector code of one node over its operands' locals; returns the result's local. */
+function lowerNode(m: VecMath, n: Node, a: readonly number[]): number {
+  const [x, y, z] = a;
+  switch (n.op) {
+    case 'broadcastTo': return x;
+    case 'add': return m.add(x, y);
+    case 'sub': return m.sub(x, y);
+    case 'mul': return m.mul(x, y);
+    case 'div': return m.div(x, y);
+    case 'maximum': return m.max(x, y);
+    case 'minimum': return m.min(x, y);
+    case 'pow': return m.mul(x, x); // only x² lowers (whyNotLowerable)
+    case 'neg': return m.neg(x);
+    case 'abs': return m.abs(x);
+    // x < 0 ? 0 : x keeps -0 and NaN, as the reference does.
+    case 'relu': return m.select(m.lt(x, m.k(0)), m.k(0), x);
+    case 'sign': return m.or(m.and(m.gt(x, m.k(0)), m.k(1)), m.and(m.lt(x, m.k(0)), m.k(-1)));
+    case 'floor': return m.floor(x);
+    case 'ceil': return m.ceil(x);
+    case 'round': return m.nearest(x);
+    case 'sqrt': return m.sqrt(x);
+    case 'rsqrt': return m.rsqrt(x);
+    case 'reciprocal': return m.div(m.k(1), x);
+    case 'exp': return m.exp(x);
+    case 'log': return m.log(x);
+    case 'tanh': return m.tanh(x);
+    case 'sigmoid': return m.sigmoid(x);
+    case 'expm1': return m.expm1(x);
+    case 'log1p': return m.log1p(x);
+    case 'eq': return m.eq(x, y);
+    case 'ne': return m.ne(x, y);
+    case 'lt': return m.lt(x, y);
+    case 'le': return m.le(x, y);
+    case 'gt': return m.gt(x, y);
+    case 'ge': return m.ge(x, y);
+    case 'isNaN': return m.ne(x, x);
+    case 'logicalNot': return m.not(x);
+    case 'logicalAnd': return m.and(x, y);
+    case 'logicalOr': return m.or(x, y);
+    case 'where': return m.select(x, y, z);
+    case 'cast': {
+      const from = n.inputs[0].type.dtype;
+      const to = n.outputs[0].type.dtype;
+      if (from === to) return x;
+      if (to === 'bool') return m.ne(x, m.k(0));
+      return m.and(x, m.k(1)); // bool mask → 1.0 / 0.0
+    }
+  }
+  throw new Error(`wasm elementwise: no vector code for '${n.op}'`);
+}
