@@ -1,229 +1,24 @@
 /**
- * The main job (`bash scripts/demo.sh`): everything Kiln is for, on the handwritten digits, on
- * the CPU, in well under two minutes.
+ * The main job (`bash scripts/demo.sh`, and `kiln demo`): everything Kiln is for, on the
+ * handwritten digits, on the CPU, in well under two minutes — eager training with progress,
+ * the same step compiled (measured speedup), test accuracy, `model.kiln` + `model.onnx`
+ * (batch-dynamic), a separate runtime-only process (`kiln run`) reproducing every test
+ * prediction, the training curves and the graph as SVG, and a summary.
  *
- *  1. trains the MLP 64-128-10 eagerly for a few epochs, with progress (a one-line bar on a
- *     terminal, log lines otherwise);
- *  2. compiles the same training step with `compile()` and goes on training, measuring steps/s
- *     eager against compiled;
- *  3. evaluates the test accuracy (at least 95% in a full run);
- *  4. saves the compiled inference graph, batch-dynamic, as `model.kiln` and `model.onnx`;
- *  5. loads `model.kiln` in a separate runtime-only Node process (docs/examples/main-job-run.ts)
- *     and checks it predicts what the trained model predicts on the whole test set;
- *  6. draws the logged loss (per step) and test accuracy (per epoch) as `training.svg`
- *     (`plotMetricsSvg` from @kiln/nn) and the saved inference graph as `graph.svg` (the
- *     function behind `kiln graph`);
- *  7. prints a summary of the artifacts and figures (also written as `summary.json`).
- *
- * Run with `pnpm exec tsx --conditions=kiln-source docs/examples/main-job.ts [dir]` (default
- * `out`, gitignored). KILN_DEMO_EAGER_EPOCHS and KILN_DEMO_COMPILED_EPOCHS (default 5 and 15)
- * shorten it; scripts/test/main-job.test.ts runs it with one of each.
+ * The job itself lives in the CLI package (packages/cli/src/demo/main-job.ts, with the digits in
+ * packages/cli/data/) so that an installed `kiln demo` runs it too; this file runs it from a
+ * checkout. Run with `pnpm exec tsx --conditions=kiln-source docs/examples/main-job.ts [dir]`
+ * (default `out`, gitignored). KILN_DEMO_EAGER_EPOCHS and KILN_DEMO_COMPILED_EPOCHS (default 5
+ * and 15) shorten it; scripts/test/main-job.test.ts runs it with one of each.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { graphToSvg } from '@kiln/cli';
-import type { Tensor } from '@kiln/eager';
-import { argmax, manualSeed, memory, noGrad, tidy, zeros } from '@kiln/eager';
-import { Adam, Linear, ReLU, Sequential, batches, crossEntropy, plotMetricsSvg, trainTestSplit } from '@kiln/nn';
-import { readModel } from '@kiln/serializer';
-import { compile, exportOnnx } from '@kiln/tracer';
-import { saveFile } from '@kiln/tracer/node';
-import { loadDigits } from './data/digits.js';
+import { runMainJob } from '@kiln/cli/demo';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const dir = resolve(process.argv[2] ?? 'out');
-const eagerEpochs = Number(process.env.KILN_DEMO_EAGER_EPOCHS ?? 5);
-const compiledEpochs = Number(process.env.KILN_DEMO_COMPILED_EPOCHS ?? 15);
-const BATCH = 32;
-const tty = process.stdout.isTTY === true;
-const jobStart = performance.now();
-mkdirSync(dir, { recursive: true });
-/** A path as the user would type it: relative to the working directory when inside it. */
-const shown = (path: string) => {
-  const rel = relative(process.cwd(), path);
-  return rel === '' || rel.startsWith('..') ? path : rel;
-};
-
-// ── data and model ───────────────────────────────────────────────────────────────────────────
-manualSeed(0);
-const { x, y } = loadDigits();
-const { train: [trainX, trainY], test: [testX, testY] } = trainTestSplit([x, y], { testFraction: 0.2, seed: 0 });
-x.dispose();
-y.dispose();
-const trainRows = trainX.shape[0];
-const stepsPerEpoch = Math.ceil(trainRows / BATCH);
-console.log(`digits: ${trainRows} training and ${testX.shape[0]} test images of 8×8 pixels`);
-
-const model = new Sequential(new Linear(64, 128), new ReLU(), new Linear(128, 10));
-const optimizer = new Adam(model.parameters(), { lr: 3e-3 });
-console.log(`model: ${model.toString().replace(/\s*\n\s*/g, ' ')}`);
-
-// ── progress ─────────────────────────────────────────────────────────────────────────────────
-interface Phase { name: string; steps: number; seconds: number; traced: number }
-
-/** Draws the bar (TTY) or prints a line per epoch (otherwise). */
-function progress(phase: string, epoch: number, epochs: number, step: number, loss: number, rate: number, etaSeconds: number, done: boolean): void {
-  const text = `${phase.padEnd(8)} epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  step ${String(step).padStart(2)}/${stepsPerEpoch}  loss ${loss.toFixed(4)}  ${Math.round(rate * BATCH).toLocaleString('en-US').padStart(6)} examples/s  ETA ${etaSeconds.toFixed(1)} s`;
-  if (tty) {
-    const width = 20;
-    const filled = Math.round((width * step) / stepsPerEpoch);
-    process.stdout.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}${done ? '\n' : ''}`);
-  } else if (done) {
-    console.log(text);
-  }
-}
-
-/** Logged metrics for the plot: loss per step, test accuracy after each epoch (x = global step). */
-const lossLog: [number, number][] = [];
-const accuracyLog: [number, number][] = [];
-/** Test accuracy of the model as it stands (eval mode, no graph recorded), back in train mode after. */
-function testAccuracy(): number {
-  model.eval();
-  const predicted = noGrad(() => tidy(() => argmax(model.forward(testX), 1).dataSync()));
-  model.train();
-  const truth = testY.dataSync();
-  let right = 0;
-  for (let i = 0; i < truth.length; i++) if (predicted[i] === truth[i]) right++;
-  return right / truth.length;
-}
-
-/** Trains `epochs` epochs with `step`; times only steps that did not trace. */
-function train(name: string, epochs: number, step: (xb: Tensor, yb: Tensor) => number, traces: () => number): Phase {
-  const phase: Phase = { name, steps: 0, seconds: 0, traced: 0 };
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    let lossSum = 0;
-    let steps = 0;
-    for (const [xb, yb] of batches([trainX, trainY], { batchSize: BATCH, shuffle: true })) {
-      const before = traces();
-      const t0 = performance.now();
-      const loss = step(xb, yb);
-      const ms = performance.now() - t0;
-      lossSum += loss;
-      lossLog.push([lossLog.length + 1, loss]);
-      steps++;
-      if (traces() === before) {
-        phase.steps++;
-        phase.seconds += ms / 1000;
-      } else {
-        phase.traced++;
-      }
-      const rate = phase.steps / Math.max(phase.seconds, 1e-9);
-      const left = (epochs - epoch) * stepsPerEpoch + (stepsPerEpoch - steps);
-      const last = steps === stepsPerEpoch;
-      if (last || (tty && steps % 5 === 0)) progress(name, epoch, epochs, steps, lossSum / steps, rate, left / rate, last);
-    }
-    accuracyLog.push([lossLog.length, testAccuracy()]);
-  }
-  return phase;
-}
-
-// ── 1. eager ─────────────────────────────────────────────────────────────────────────────────
-model.train();
-const eager = train('eager', eagerEpochs, (xb, yb) => tidy(() => {
-  optimizer.zeroGrad();
-  const loss = crossEntropy(model.forward(xb), yb);
-  loss.backward();
-  optimizer.step();
-  return loss.item() as number;
-}), () => 0);
-
-// ── 2. the same step, compiled ───────────────────────────────────────────────────────────────
-const trainStep = compile(function trainStep(xb: Tensor, yb: Tensor): Tensor {
-  optimizer.zeroGrad();
-  const loss = crossEntropy(model.forward(xb), yb);
-  loss.backward();
-  optimizer.step();
-  return loss;
+const summary = await runMainJob({
+  dir: process.argv[2] ?? 'out',
+  eagerEpochs: Number(process.env.KILN_DEMO_EAGER_EPOCHS ?? 5),
+  compiledEpochs: Number(process.env.KILN_DEMO_COMPILED_EPOCHS ?? 15),
 });
-const compiled = train('compiled', compiledEpochs, (xb, yb) => tidy(() => trainStep(xb, yb).item() as number), () => trainStep.stats.traces);
-const eagerRate = eager.steps / eager.seconds;
-const compiledRate = compiled.steps / compiled.seconds;
-const speedup = compiledRate / eagerRate;
-console.log(`steps/s: eager ${eagerRate.toFixed(0)}, compiled ${compiledRate.toFixed(0)} (${speedup.toFixed(2)}× speedup; ${trainStep.stats.traces} traces, one per batch shape, not timed)`);
-
-// ── 3. test accuracy, through the compiled inference function ────────────────────────────────
-model.eval();
-const predict = compile(function predict(images: Tensor): Tensor {
-  return model.forward(images);
-});
-const expected = noGrad(() => tidy(() => Array.from(argmax(predict(testX), 1).dataSync())));
-const labels = Array.from(testY.dataSync());
-const accuracy = expected.filter((p, i) => p === labels[i]).length / labels.length;
-console.log(`test accuracy ${(100 * accuracy).toFixed(2)}% after ${eagerEpochs} eager + ${compiledEpochs} compiled epochs`);
-
-// ── 4. save: .kiln and ONNX, any batch size ──────────────────────────────────────────────────
-const io = { names: model, inputNames: ['images'], outputNames: ['logits'], dynamic: { 0: [0] }, symbols: [{ name: 'batch' }] };
-const kilnPath = join(dir, 'model.kiln');
-const kilnBytes = saveFile(kilnPath, predict, [zeros([8, 64])], io);
-const onnxPath = join(dir, 'model.onnx');
-const onnx = exportOnnx(predict, [zeros([8, 64])], io);
-writeFileSync(onnxPath, onnx);
-const testSetPath = join(dir, 'test-set.json');
-writeFileSync(testSetPath, JSON.stringify({ images: Array.from(testX.dataSync()), labels, expected }));
-console.log(`saved ${shown(kilnPath)} (${kilnBytes.toLocaleString('en-US')} bytes) and ${shown(onnxPath)} (${onnx.byteLength.toLocaleString('en-US')} bytes), batch-dynamic`);
-
-// ── 5. a separate runtime-only process loads model.kiln ──────────────────────────────────────
-const child = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['--conditions=kiln-source', join(ROOT, 'docs/examples/main-job-run.ts'), dir], { encoding: 'utf8' });
-const lastLine = child.stdout.trim().split('\n').pop() ?? '';
-let deployed: { rows: number; matching: number; accuracy: number; loadMs: number; runMs: number } | undefined;
-try {
-  deployed = JSON.parse(lastLine);
-} catch {
-  deployed = undefined;
-}
-if (deployed === undefined) {
-  console.error(`the runtime-only process failed (status ${child.status}):\n${child.stdout}${child.stderr}`);
-  process.exit(1);
-}
-console.log(`runtime-only process (main-job-run.ts: @kiln/runtime, serializer, backend-cpu): ${deployed.matching}/${deployed.rows} predictions match the trained model (load ${deployed.loadMs.toFixed(0)} ms, run ${deployed.runMs.toFixed(0)} ms)`);
-
-// ── 6. pictures: the training curves and the saved graph ─────────────────────────────────────
-const plotPath = join(dir, 'training.svg');
-writeFileSync(plotPath, plotMetricsSvg([
-  { name: 'training loss (per step)', points: lossLog },
-  { name: 'test accuracy (per epoch)', points: accuracyLog, axis: 'right', markers: true },
-], {
-  title: `digits MLP: ${eagerEpochs} eager + ${compiledEpochs} compiled epochs`, xLabel: 'training step', yLabel: 'cross-entropy loss', y2Label: 'test accuracy',
-}));
-const graphPath = join(dir, 'graph.svg');
-writeFileSync(graphPath, graphToSvg(readModel(new Uint8Array(readFileSync(kilnPath))), { title: `${shown(kilnPath)}: the compiled inference graph` }));
-console.log(`wrote ${shown(plotPath)} (loss and test accuracy) and ${shown(graphPath)} (the saved graph, as \`kiln graph\` draws it)`);
-
-// ── 7. summary ───────────────────────────────────────────────────────────────────────────────
-const seconds = (performance.now() - jobStart) / 1000;
-const summary = {
-  eager: { epochs: eagerEpochs, stepsPerSecond: eagerRate, examplesPerSecond: eagerRate * BATCH },
-  compiled: { epochs: compiledEpochs, stepsPerSecond: compiledRate, examplesPerSecond: compiledRate * BATCH, traces: trainStep.stats.traces },
-  speedup,
-  testAccuracy: accuracy,
-  deployed: { rows: deployed.rows, matching: deployed.matching },
-  artifacts: { kiln: kilnPath, kilnBytes, onnx: onnxPath, onnxBytes: onnx.byteLength, testSet: testSetPath, plot: plotPath, graph: graphPath },
-  seconds,
-  liveTensors: memory().numTensors,
-};
-const summaryPath = join(dir, 'summary.json');
-writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
-console.log([
-  '',
-  'summary',
-  `  eager     ${eagerEpochs} epochs  ${eagerRate.toFixed(0)} steps/s  ${(eagerRate * BATCH).toFixed(0)} examples/s`,
-  `  compiled  ${compiledEpochs} epochs  ${compiledRate.toFixed(0)} steps/s  ${(compiledRate * BATCH).toFixed(0)} examples/s  (${speedup.toFixed(2)}× eager)`,
-  `  test accuracy  ${(100 * accuracy).toFixed(2)}%`,
-  `  runtime-only   ${deployed.matching}/${deployed.rows} predictions match`,
-  '  artifacts',
-  `    ${shown(kilnPath).padEnd(18)} compiled inference graph + weights, batch-dynamic (${kilnBytes.toLocaleString('en-US')} bytes)`,
-  `    ${shown(onnxPath).padEnd(18)} the same graph as ONNX opset 17 (${onnx.byteLength.toLocaleString('en-US')} bytes)`,
-  `    ${shown(testSetPath).padEnd(18)} test images, labels and the trained model's predictions`,
-  `    ${shown(plotPath).padEnd(18)} training loss per step and test accuracy per epoch (SVG)`,
-  `    ${shown(graphPath).padEnd(18)} the saved inference graph, drawn (SVG; also \`kiln graph model.kiln --out …\`)`,
-  `    ${shown(summaryPath).padEnd(18)} these figures as JSON`,
-  `  total ${seconds.toFixed(1)} s`,
-].join('\n'));
-
-const full = eagerEpochs + compiledEpochs >= 20;
-if (deployed.matching !== deployed.rows || (full && accuracy < 0.95)) {
-  console.error(deployed.matching !== deployed.rows ? 'the runtime-only predictions differ from the trained model\'s' : 'expected at least 95% test accuracy');
+if (summary.failure) {
+  console.error(summary.failure);
   process.exit(1);
 }

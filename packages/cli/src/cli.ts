@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { KilnError } from '@kiln/core';
 import { createCpuBackend } from '@kiln/backend-cpu';
 import { loadModel } from '@kiln/runtime';
 import type { ModelFile } from '@kiln/serializer';
 import { OnnxExportError, readModel } from '@kiln/serializer';
 import type { ParsedArgs } from './args.js';
-import { FileError, namedValues, parseArgs, USAGE, UsageError } from './args.js';
+import { commandHelp, FileError, namedValues, parseArgs, positiveInteger, singleValue, USAGE, UsageError } from './args.js';
+import { bench } from './bench.js';
+import { graphToHtml } from './graph-html.js';
 import { graphToSvg } from './graph-svg.js';
 import { formatSummary, summarizeModel } from './inspect.js';
 import { modelFileToOnnx, symbolSizes } from './onnx.js';
@@ -16,6 +19,12 @@ export interface CliIO {
   stderr(text: string): void;
   readFile(path: string): Uint8Array;
   writeFile(path: string, bytes: Uint8Array): void;
+  /** Writes text as is, no newline added (progress bars); absent, long commands print whole lines. */
+  write?(text: string): void;
+  /** Runs a program with inherited streams and returns its exit status (`kiln bench`); absent, such commands fail. */
+  spawn?(command: string, args: readonly string[], cwd: string): number;
+  /** The working directory (`kiln bench` looks for the checkout from here); default process.cwd(). */
+  cwd?(): string;
 }
 
 /** Exit codes: 0 success, 1 the model or an input is bad, 2 the command line is. */
@@ -66,17 +75,45 @@ function exportOnnx(args: ParsedArgs, io: CliIO): void {
 
 function graph(args: ParsedArgs, io: CliIO): void {
   const [path] = args.positionals;
-  const out = args.values.get('out')?.at(-1);
-  if (out === undefined) throw new UsageError('graph: needs --out <file.svg>');
-  if (!/\.svg$/i.test(out)) throw new UsageError(`graph: --out ${out}: only SVG is written; name the file *.svg`);
+  const out = singleValue(args, 'out');
+  if (out === undefined) throw new UsageError('graph: needs --out <file.svg> or --out <file.html>');
+  const format = /\.svg$/i.test(out) ? 'SVG' : /\.html?$/i.test(out) ? 'HTML' : undefined;
+  if (format === undefined) throw new UsageError(`graph: --out ${out}: name the file *.svg (a picture) or *.html (the picture with details on hover)`);
   const file = readKiln(io, path);
-  const svg = graphToSvg(file, { title: args.values.get('title')?.at(-1) ?? path });
+  const options = { title: singleValue(args, 'title', path), optimized: args.flags.has('optimized') };
+  const text = format === 'SVG' ? graphToSvg(file, options) : graphToHtml(file, options);
   try {
-    io.writeFile(out, new TextEncoder().encode(svg));
+    io.writeFile(out, new TextEncoder().encode(text));
   } catch (e) {
     throw new FileError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  io.stdout(`wrote ${out} (${file.graph.nodes.length} nodes, ${svg.length.toLocaleString('en-US')} bytes of SVG)`);
+  io.stdout(`wrote ${out} (${file.graph.nodes.length} nodes, ${text.length.toLocaleString('en-US')} bytes of ${format})`);
+}
+
+async function demo(args: ParsedArgs, io: CliIO): Promise<number> {
+  const epochs = (name: string, fallback: number) => {
+    const text = singleValue(args, name);
+    return text === undefined ? fallback : positiveInteger('demo', name, text);
+  };
+  // Loaded only here: the other commands need no eager tensors, tracer or nn.
+  const { runMainJob } = await import('./demo/main-job.js');
+  const summary = await runMainJob({
+    dir: singleValue(args, 'out', 'out'),
+    eagerEpochs: epochs('eager-epochs', 5),
+    compiledEpochs: epochs('compiled-epochs', 15),
+    ...(io.write ? { write: io.write } : { write: (text: string) => io.stdout(text.replace(/\n$/, '')), tty: false }),
+  });
+  if (summary.failure) {
+    io.stderr(`kiln: demo: ${summary.failure}`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+/** The version in the CLI's package.json (one directory above src/ and dist/). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function run(args: ParsedArgs, io: CliIO): void {
@@ -128,18 +165,29 @@ function run(args: ParsedArgs, io: CliIO): void {
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   try {
     const args = parseArgs(argv);
-    if (args.command === 'help' || args.flags.has('help')) {
-      io.stdout(USAGE);
+    if (args.command === 'help') {
+      const [topic] = args.positionals;
+      io.stdout(args.flags.has('help') ? commandHelp('help') : topic === undefined ? USAGE : commandHelp(topic));
+      return EXIT.ok;
+    }
+    if (args.flags.has('help')) {
+      io.stdout(commandHelp(args.command));
+      return EXIT.ok;
+    }
+    if (args.command === 'version') {
+      io.stdout(`kiln ${cliVersion()}`);
       return EXIT.ok;
     }
     if (args.command === 'inspect') inspect(args, io);
     else if (args.command === 'export-onnx') exportOnnx(args, io);
     else if (args.command === 'graph') graph(args, io);
+    else if (args.command === 'demo') return await demo(args, io);
+    else if (args.command === 'bench') return bench(args, io);
     else run(args, io);
     return EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`kiln: ${e.message}\n\n${USAGE}`);
+      io.stderr(`kiln: ${e.message}`);
       return EXIT.usage;
     }
     if (e instanceof KilnError) {

@@ -163,10 +163,10 @@ describe('kiln: command lines, files and hostile models', () => {
     expect((await kiln(['--help'])).stdout).toContain('export-onnx <model.kiln> <out.onnx>');
     const unknown = await kiln(['frobnicate']);
     expect(unknown.code).toBe(EXIT.usage);
-    expect(unknown.stderr).toMatch(/^kiln: unknown command 'frobnicate'; commands are inspect, export-onnx, graph, run, help/);
-    expect((await kiln(['inspect', 'a.kiln', '--colour'])).stderr).toMatch(/inspect: unknown option '--colour'; its options are --no-graph, --json/);
-    expect((await kiln(['export-onnx', 'a.kiln'])).stderr).toMatch(/export-onnx: expects 2 file arguments, got 1 \(a.kiln\)/);
-    expect((await kiln(['run', 'mlp.kiln', '--input'], files())).stderr).toMatch(/run: --input needs a value/);
+    expect(unknown.stderr).toMatch(/^kiln: unknown command 'frobnicate'\. Commands: demo, inspect, graph, export-onnx, run, bench, help, version/);
+    expect((await kiln(['inspect', 'a.kiln', '--colour'])).stderr).toMatch(/inspect: unknown option '--colour'\. Its options: --no-graph, --json \(kiln inspect --help\)/);
+    expect((await kiln(['export-onnx', 'a.kiln'])).stderr).toMatch(/export-onnx: expects 2 arguments \(kiln export-onnx <model.kiln> <out.onnx>\), got 1 \(a.kiln\)/);
+    expect((await kiln(['run', 'mlp.kiln', '--input'], files())).stderr).toMatch(/run: --input needs a value \(<name>=<value>\)/);
   });
 
   it('reports missing files and bad sizes', async () => {

@@ -78,3 +78,22 @@ export async function kiln(argv: string[], files: Map<string, Uint8Array> = new 
   const code = await runCli(argv, io);
   return { code, stdout, stderr, files };
 }
+
+/** A Transformer encoder block saved with symbolic batch and sequence length (saved at 2 and 5). */
+export function transformerDynamic(): Uint8Array {
+  manualSeed(12);
+  const block = new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32, batchFirst: true });
+  block.eval();
+  return save(compile((x: Tensor) => block.forward(x)), [randn([2, 5, 16])], {
+    names: block, inputNames: ['tokens'], outputNames: ['encoded'], dynamic: { 0: [0, 1] }, symbols: [{ name: 'batch' }, { name: 'seq' }],
+  });
+}
+
+/** Rows of tokens flattened to one axis and back: batch·seq appears in the middle of the graph. */
+export function flattened(): Uint8Array {
+  manualSeed(13);
+  const lin = new nn.Linear(16, 8);
+  return save(compile((x: Tensor) => lin.forward(x.reshape([x.shape[0] * x.shape[1], 16])).relu()), [randn([3, 7, 16])], {
+    names: lin, inputNames: ['x'], outputNames: ['y'], dynamic: { 0: [0, 1] }, symbols: [{ name: 'batch' }, { name: 'seq' }],
+  });
+}
