@@ -19,6 +19,8 @@ export interface Implementation<S = unknown> {
   /** Overrides of the workload's warm-up and repetitions for this implementation (a slow peer). */
   readonly warmup?: number;
   readonly repetitions?: number;
+  /** Set on an implementation too slow for `--quick`: why it is left out there (recorded as skipped). */
+  readonly skipWhenQuick?: string;
 }
 
 export interface Workload {
@@ -53,7 +55,7 @@ export interface BenchRecord {
   readonly params: Params;
   /** Why the implementation was not measured (an op or kernel it needs does not exist yet). */
   readonly skipped?: string;
-  /** Why the implementation was not timed: its result did not match the reference (a {@link MismatchError}). */
+  /** Why the implementation was not timed: its result did not match the reference (a {@link MismatchError}), or with `keepGoing`, the error it threw. */
   readonly failed?: string;
 }
 
@@ -67,6 +69,13 @@ export interface RunOptions {
   /** Upper bounds on every workload's and implementation's warm-up and repetitions (`--quick`). */
   readonly maxWarmup?: number;
   readonly maxRepetitions?: number;
+  /** A quick run: implementations with `skipWhenQuick` are recorded as skipped, not run. */
+  readonly quick?: boolean;
+  /**
+   * Record any error an implementation throws (not only a {@link MismatchError}) as `failed` and go
+   * on with the next one, instead of failing the whole run. Off by default.
+   */
+  readonly keepGoing?: boolean;
 }
 
 /**
@@ -112,6 +121,11 @@ export async function runImplementation(workload: Workload, impl: Implementation
   const repetitions = Math.min(impl.repetitions ?? workload.repetitions ?? options.repetitions, options.maxRepetitions ?? Infinity);
   if (!(repetitions >= 1)) throw new RangeError(`${workload.name}: repetitions must be at least 1, got ${repetitions}`);
   const names = { workload: workload.name, implementation: impl.name };
+  if (options.quick === true && impl.skipWhenQuick !== undefined) {
+    const reason = `--quick: ${impl.skipWhenQuick}`;
+    log(`  skipped ${workload.name} / ${impl.name}: ${reason}`);
+    return { ...names, medianMs: null, minMs: null, maxMs: null, samples: 0, params: workload.params, skipped: reason };
+  }
 
   let state: unknown;
   let setUp = false;
@@ -127,9 +141,11 @@ export async function runImplementation(workload: Workload, impl: Implementation
       samples.push(now() - start);
     }
   } catch (error) {
-    if (error instanceof MismatchError) {
-      log(`  FAILED ${workload.name} / ${impl.name}: ${error.message}`);
-      return { ...names, medianMs: null, minMs: null, maxMs: null, samples: 0, params: workload.params, failed: error.message };
+    const mismatch = error instanceof MismatchError;
+    if (mismatch || (options.keepGoing === true && !isMissingFeatureError(error))) {
+      const failed = mismatch ? error.message : `error: ${errorText(error)}`;
+      log(`  FAILED ${workload.name} / ${impl.name}: ${failed}`);
+      return { ...names, medianMs: null, minMs: null, maxMs: null, samples: 0, params: workload.params, failed };
     }
     if (!isMissingFeatureError(error)) throw error;
     const reason = errorText(error);

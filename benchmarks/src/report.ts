@@ -120,7 +120,7 @@ export function formatMarkdown(report: BenchReport): string {
     ...formatThreads(report.machine.threads),
     'Times are per run (median / min / max over the timed repetitions, after warm-up). Compare numbers only within one run.',
     '',
-    ...(failed.length === 0 ? [] : [`**${failed.length} implementation(s) FAILED their correctness check** (not timed): ${failed.map((r) => `${r.workload} / ${r.implementation}`).join(', ')}.`, '']),
+    ...(failed.length === 0 ? [] : [`**${failed.length} implementation(s) FAILED** (a correctness check or an error; not timed): ${failed.map((r) => `${r.workload} / ${r.implementation}`).join(', ')}.`, '']),
     ...peers,
     '## All results',
     '',

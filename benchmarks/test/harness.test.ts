@@ -103,6 +103,32 @@ describe('runImplementation', () => {
     };
     await expect(runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, log: () => {} })).rejects.toThrow('wrong result');
   });
+
+  it('records any other error as failed with keepGoing, and still tears down', async () => {
+    const events: string[] = [];
+    const impl: Implementation = {
+      name: 'i',
+      setup: () => undefined,
+      run: () => {
+        throw new RangeError('wrong result');
+      },
+      teardown: () => void events.push('teardown'),
+    };
+    const record = await runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, log: () => {}, keepGoing: true });
+    expect(record).toMatchObject({ medianMs: null, samples: 0, failed: 'error: RangeError: wrong result' });
+    expect(events).toEqual(['teardown']);
+  });
+
+  it('skips an implementation marked skipWhenQuick in a quick run only, without setting it up', async () => {
+    let setups = 0;
+    const impl: Implementation = { name: 'slow', setup: () => void setups++, run: () => {}, skipWhenQuick: 'seconds per run' };
+    const quick = await runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, log: () => {}, quick: true });
+    expect(quick).toMatchObject({ samples: 0, skipped: '--quick: seconds per run' });
+    expect(setups).toBe(0);
+    const full = await runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 1, now: fakeClock([]), log: () => {} });
+    expect(full.samples).toBe(1);
+    expect(setups).toBe(1);
+  });
 });
 
 describe('runImplementation: correctness and repetition counts', () => {

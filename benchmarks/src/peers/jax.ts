@@ -204,5 +204,5 @@ export function jaxTransformer(mode: JaxMode, shape: TransformerShape): Implemen
     });
     expectClose(`jax-js-${mode} Transformer block`, read(forward(tree.ref(params), x.ref)), p.want, TOLERANCE.transformer);
     return { run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
-  }, { warmup: 2, repetitions: 10 });
+  });
 }

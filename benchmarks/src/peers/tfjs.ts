@@ -35,9 +35,16 @@ export function tfjsThreads(): Record<string, string> {
 
 interface State { readonly run: () => void; readonly tensors: tf.Tensor[] }
 
-function impl(backend: TfjsBackend, build: () => State | Promise<State>, counts: { warmup?: number; repetitions?: number } = {}): Implementation<State> {
+type Counts = { warmup?: number; repetitions?: number };
+/** tfjs-cpu's plain JavaScript kernels take seconds on the large workloads; --quick keeps it only where a target names it. */
+const SLOW_CPU = { skipWhenQuick: "tfjs-cpu's JavaScript kernels take seconds here, and no target compares with it" };
+
+/** Where tfjs-cpu is slow (hundreds of ms to seconds a run), it gets fewer runs than the workload's default. */
+function impl(backend: TfjsBackend, build: () => State | Promise<State>, counts: Counts = {}, slowOnCpu = true): Implementation<State> {
+  const slow = backend === 'cpu' && slowOnCpu;
   return {
     name: `tfjs-${backend}`,
+    ...(slow ? { warmup: 1, repetitions: 5, ...SLOW_CPU } : {}),
     ...counts,
     setup: async () => {
       await use(backend);
@@ -52,14 +59,15 @@ const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
 
 /** n×n @ n×n, read back. The cpu backend's 1024 takes seconds a run: fewer repetitions. */
 export function tfjsMatmul(backend: TfjsBackend, n: number): Implementation {
-  const slow = backend === 'cpu' && n >= 1024 ? { warmup: 1, repetitions: 3 } : {};
+  const slow = backend === 'cpu' && n >= 1024 ? { warmup: 0, repetitions: 3 } : {};
+  const quick = n <= 256; // matmul-256 keeps tfjs-cpu in --quick: it is fast enough there
   return impl(backend, () => {
     const p = matmulProblem(n);
     const a = tf.tensor2d(p.a, [n, n]);
     const b = tf.tensor2d(p.b, [n, n]);
     tf.tidy(() => expectClose(`tfjs-${backend} matmul ${n}`, read(tf.matMul(a, b)), p.want, TOLERANCE.matmul));
     return { tensors: [a, b], run: () => tf.tidy(() => void read(tf.matMul(a, b))) };
-  }, slow);
+  }, slow, !quick);
 }
 
 function dense(layers: readonly DenseLayer[]) {
@@ -121,7 +129,7 @@ export function tfjsChain(backend: TfjsBackend, n: number): Implementation {
     const x = tf.tensor1d(p.x);
     tf.tidy(() => expectClose(`tfjs-${backend} gelu chain`, read(chain(x)), p.want, TOLERANCE.chain));
     return { tensors: [x], run: () => tf.tidy(() => void read(chain(x))) };
-  });
+  }, {}, false);
 }
 
 /** `ops` eager adds of two float32[4], each result disposed (as Kiln's dispatch workload). */
@@ -136,7 +144,7 @@ export function tfjsDispatch(backend: TfjsBackend, ops: number): Implementation 
         for (let i = 0; i < ops; i++) tf.add(a, b).dispose();
       },
     };
-  });
+  }, {}, false);
 }
 
 /** The small CNN's inference in NHWC (tfjs's layout): conv2d, relu, conv2d, relu, maxPool, a dense layer. */
@@ -194,5 +202,5 @@ export function tfjsTransformer(backend: TfjsBackend, shape: TransformerShape): 
     tf.tidy(() => expectClose(`tfjs-${backend} Transformer block`, read(forward()), p.want, TOLERANCE.transformer));
     const tensors = [x, ...[inProj, out, l1, l2].flatMap((l) => [l.w, l.b]), ...[n1, n2].flatMap((n) => [n.g, n.b])];
     return { tensors, run: () => tf.tidy(() => void read(forward())) };
-  }, { warmup: 2, repetitions: 10 });
+  });
 }
