@@ -8,6 +8,8 @@ import { KernelError } from '@kiln/core';
  */
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Sources known not to compile: using one again throws its error at once. */
+  private readonly failed = new Map<string, KernelError>();
   /** Compilation checks still running (a read awaits them before returning). */
   readonly checks = new Set<Promise<void>>();
 
@@ -21,12 +23,17 @@ export class PipelineCache {
   }
 
   get(op: string, code: string): GPUComputePipeline {
+    const known = this.failed.get(code);
+    if (known) throw known;
     let pipeline = this.pipelines.get(code);
     if (pipeline) return pipeline;
     const module = this.device.createShaderModule({ code, label: `kiln:${op}` });
     const check = module.getCompilationInfo().then((info) => {
       const errors = info.messages.filter((m) => m.type === 'error');
-      if (errors.length > 0) this.onError(new KernelError(describeCompileErrors(op, code, errors)));
+      if (errors.length === 0) return;
+      const error = new KernelError(describeCompileErrors(op, code, errors));
+      this.failed.set(code, error);
+      this.onError(error);
     }, () => {});
     this.checks.add(check);
     void check.finally(() => this.checks.delete(check));

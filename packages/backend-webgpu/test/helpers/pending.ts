@@ -5,7 +5,6 @@
  */
 export const PENDING_KERNELS: ReadonlySet<string> = new Set([
   'sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'cumsum',
-  'reshape', 'permute', 'broadcastTo', 'concat', 'slice', 'pad', 'gather', 'indexSelect', 'take', 'scatterAdd',
   'matmul', 'conv2d', 'maxPool2d', 'avgPool2d', 'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
   'randomUniform', 'randomNormal', 'fusedElementwise', 'matmulEpilogue',
 ]);
