@@ -1,6 +1,7 @@
 import type { TypedArray } from '@kiln/core';
 import { kernelMemory, parallelFor, usableThreads, type WasmModule } from '../threads/pool.js';
 import { Code, I32, V128, encodeModule } from './emitter.js';
+import { relaxedSimdAvailable } from './gemm.js';
 
 /**
  * Stride-1 float32 convolution in WebAssembly SIMD with an implicit im2col: the input is copied
@@ -28,6 +29,8 @@ const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 interface Plan {
   channels: number; kH: number; kW: number; dH: number; dW: number;
   hp: number; wp: number; outH: number; outWp: number; ocPanels: number;
+  /** f32x4.relaxed_madd instead of f32x4.mul + f32x4.add (as the gemm: see "Threads" and FMA in cpu-wasm.md). */
+  fma: boolean;
 }
 
 /**
@@ -78,8 +81,10 @@ function convModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>
       c.get(xp).v128LoadUnaligned(off + 16).set(b1);
       for (let r = 0; r < MR; r++) {
         c.get(wp).load32Splat((t * MR + r) * 4).set(a);
-        c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
-        c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+        for (const [x, b] of [[acc[2 * r], b0], [acc[2 * r + 1], b1]]) {
+          if (p.fma) c.get(a).get(b).get(x).f32x4RelaxedMadd().set(x);
+          else c.get(x).get(a).get(b).f32x4Mul().f32x4Add().set(x);
+        }
       }
     }
   }
@@ -100,16 +105,24 @@ function convModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>
 
 const modules = new Map<string, WasmModule | null>();
 
-function moduleFor(p: Plan): WasmModule | null {
-  const key = JSON.stringify(p);
+let fma: boolean | undefined;
+
+/** The module for `plan` (FMA where the engine has relaxed SIMD), or null without SIMD128; cached. */
+function moduleFor(plan: Omit<Plan, 'fma'>): WasmModule | null {
+  const key = JSON.stringify(plan);
   let m = modules.get(key);
   if (m === undefined) {
     const km = kernelMemory();
     const wasm = (globalThis as { WebAssembly?: { Module: new (b: Uint8Array) => WasmModule } }).WebAssembly;
-    try {
-      m = km && wasm ? new wasm.Module(convModule(p, km.type)) : null;
-    } catch {
-      m = null; // no SIMD128
+    fma ??= relaxedSimdAvailable();
+    m = null;
+    for (const withFma of fma ? [true, false] : [false]) {
+      try {
+        if (km && wasm) m = new wasm.Module(convModule({ ...plan, fma: withFma }, km.type));
+        break;
+      } catch {
+        // no relaxed SIMD after all (try without), or no SIMD128 (stay on JS)
+      }
     }
     if (modules.size > 64) modules.clear();
     modules.set(key, m);
@@ -126,7 +139,7 @@ export interface DirectConv {
   weightIndex(oc: number, c: number, kh: number, kw: number): number;
 }
 
-function planOf(g: DirectConv): Plan {
+function planOf(g: DirectConv): Omit<Plan, 'fma'> {
   const outWp = roundUp(g.outW, NR);
   return {
     channels: g.channels, kH: g.kH, kW: g.kW, dH: g.dH, dW: g.dW,
