@@ -26,6 +26,9 @@ export const ALLOWED_KILN_DEPENDENCIES: Readonly<Record<string, readonly string[
   // The kiln command (private): its sources use the deployer's set (core, serializer, runtime, a
   // backend); its tests make models with eager, nn and the tracer.
   cli: ['core', 'backend-cpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
+  // The `kiln` umbrella: user-facing, like user code, so it may re-export the tracer; nothing
+  // depends on it (it is not in any other package's list).
+  kiln: ['core', 'backend-cpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
 };
 
 /** package.json fields whose `@kiln/*` entries count as dependencies. */
