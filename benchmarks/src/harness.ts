@@ -69,6 +69,12 @@ export interface RunOptions {
   /** Upper bounds on every workload's and implementation's warm-up and repetitions (`--quick`). */
   readonly maxWarmup?: number;
   readonly maxRepetitions?: number;
+  /**
+   * Stop an implementation's timed repetitions once they have taken this many milliseconds in all
+   * and there are at least 3 samples (a peer that takes seconds a run); the record's `samples` says
+   * how many were taken. No limit by default.
+   */
+  readonly budgetMs?: number;
   /** A quick run: implementations with `skipWhenQuick` are recorded as skipped, not run. */
   readonly quick?: boolean;
   /**
@@ -91,6 +97,9 @@ export interface RunOptions {
 export class MismatchError extends Error {
   override readonly name = 'MismatchError';
 }
+
+/** The fewest timed repetitions a time budget may leave (when `repetitions` asks for at least that many). */
+const MIN_SAMPLES = 3;
 
 const MISSING = [/no kernel/i, /is not a function/i, /not implemented/i, /unknown op/i, /does not provide an export/i];
 
@@ -134,11 +143,14 @@ export async function runImplementation(workload: Workload, impl: Implementation
     state = await call(() => impl.setup(workload.params));
     setUp = true;
     for (let i = 0; i < warmup; i++) await call(() => impl.run(state));
+    let spent = 0;
     for (let i = 0; i < repetitions; i++) {
       const start = now();
       const result = impl.run(state);
       if (result instanceof Promise) await result;
       samples.push(now() - start);
+      spent += samples[i];
+      if (options.budgetMs !== undefined && spent >= options.budgetMs && samples.length >= MIN_SAMPLES) break;
     }
   } catch (error) {
     const mismatch = error instanceof MismatchError;

@@ -3,6 +3,9 @@
  *
  *   pnpm bench [--quick] [--no-peers] [--filter <substring>] [--warmup <n>] [--reps <n>] [--out <dir>]
  *
+ * Each implementation's timed repetitions stop early once they have taken 20 s (5 s with --quick)
+ * and there are 3 samples, so a peer that takes seconds a run cannot stretch the run for minutes.
+ *
  * `--quick`: only the workloads peers implement (issue 7's list), at most 1 warm-up run and 3
  * timed repetitions each, and without tfjs-cpu where it takes seconds a run and no target names
  * it — under 3 minutes. An implementation that fails its correctness check or throws is recorded
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
   const machine = machineInfo(threads);
   console.log(formatMachine(machine));
   console.log(`warm-up ${warmup}, repetitions ${repetitions}${quick ? ' (--quick: at most 1 warm-up and 3 repetitions per implementation)' : ''}\n`);
-  const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, ...(quick ? { maxWarmup: warmup, maxRepetitions: repetitions } : {}) });
+  const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, budgetMs: quick ? 5_000 : 20_000, ...(quick ? { maxWarmup: warmup, maxRepetitions: repetitions } : {}) });
   const paths = writeReport(outDir, { date: new Date().toISOString(), machine, records });
   console.log(`\n${formatTable(records)}\n\nwrote ${paths.json}\nwrote ${paths.markdown}`);
   const failed = records.filter((r) => r.failed !== undefined);

@@ -119,6 +119,16 @@ describe('runImplementation', () => {
     expect(events).toEqual(['teardown']);
   });
 
+  it('stops timed repetitions once they have used budgetMs, keeping at least 3 samples', async () => {
+    const timed = async (durations: number[], budgetMs: number) => {
+      const impl: Implementation = { name: 'i', setup: () => undefined, run: () => {} };
+      return (await runImplementation(workload([impl]), impl, { warmup: 0, repetitions: 10, budgetMs, now: fakeClock(durations), log: () => {} })).samples;
+    };
+    expect(await timed(Array(10).fill(10), 35)).toBe(4); // 10+10+10+10 ≥ 35
+    expect(await timed(Array(10).fill(100), 35)).toBe(3); // over budget after one, but 3 samples at least
+    expect(await timed(Array(10).fill(1), 35)).toBe(10); // never reaches it
+  });
+
   it('skips an implementation marked skipWhenQuick in a quick run only, without setting it up', async () => {
     let setups = 0;
     const impl: Implementation = { name: 'slow', setup: () => void setups++, run: () => {}, skipWhenQuick: 'seconds per run' };
