@@ -44,7 +44,7 @@ export function elementwise(ctx: KernelContext, op: string, inputs: readonly Gpu
     body.push(...strided.map((i) => `  var o${i} = 0u;`));
     body.push('  var rem = index;');
     body.push(`  for (var d = 0u; d < ${rank}u; d++) {`);
-    body.push(`    let ax = ${rank - 1}u - d;`);
+    body.push(`    let ax = ${rank}u - d - 1u;`);
     body.push('    let c = rem % param(1u + ax);');
     body.push('    rem = rem / param(1u + ax);');
     strided.forEach((i, j) => body.push(`    o${i} += c * param(${1 + rank * (j + 1)}u + ax);`));

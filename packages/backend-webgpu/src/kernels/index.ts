@@ -3,12 +3,14 @@ import type { WebGPUKernel } from '../kernel.js';
 import { registerCreationKernels } from './creation.js';
 import { registerIndexingKernels } from './indexing.js';
 import { registerMathKernels } from './math_ops.js';
+import { registerReduceKernels } from './reduce.js';
 import { registerShapingKernels } from './shaping.js';
 
 /** Every WebGPU kernel, registered explicitly (no side-effect imports). */
 export function registerWebGPUKernels(registry: KernelRegistry<WebGPUKernel>): void {
   registerMathKernels(registry);
   registerCreationKernels(registry);
+  registerReduceKernels(registry);
   registerShapingKernels(registry);
   registerIndexingKernels(registry);
 }

@@ -13,9 +13,10 @@ export interface OffsetSet {
 
 export function offsetCode(rank: number, shapeAt: number, sets: readonly OffsetSet[], perAxis = ''): string {
   const lines = sets.map((s) => `  var ${s.name} = ${s.baseAt === undefined ? '0' : `bitcast<i32>(param(${s.baseAt}u))`};`);
+  if (rank === 0) return lines.join('\n');
   lines.push('  var rem = index;');
   lines.push(`  for (var d = 0u; d < ${rank}u; d++) {`);
-  lines.push(`    let ax = ${rank - 1}u - d;`);
+  lines.push(`    let ax = ${rank}u - d - 1u;`);
   lines.push(`    let dim = param(${shapeAt}u + ax);`);
   lines.push('    let c = i32(rem % dim);');
   lines.push('    rem = rem / dim;');
