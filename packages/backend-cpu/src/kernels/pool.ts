@@ -1,5 +1,6 @@
 import type { TypedArray } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
+import { maxPool2x2F32, wasmMaxPool2x2Available } from '../wasm/pool_max.js';
 import { output } from './util.js';
 
 type MaxPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; ceilMode: boolean };
@@ -7,7 +8,8 @@ type AvgPool2dAttrs = { kernelSize: readonly number[]; stride: readonly number[]
 
 /**
  * Max over each window of every NCHW plane; padded taps are skipped (-Infinity), NaN wins.
- * Undilated windows run a loop over each window's in-bounds part (2×2 stride 2 unrolled).
+ * Undilated windows run a loop over each window's in-bounds part; 2×2 stride 2 is unrolled, in
+ * WebAssembly SIMD for large float32 inputs (wasm/pool_max.ts).
  */
 export const maxPool2d: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, stride, padding, dilation }, [out], into) => {
   const [batch, channels, height, width] = x.shape;
@@ -16,8 +18,11 @@ export const maxPool2d: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, stride, 
   const dst = output(out.dtype, out.shape, into?.[0]);
   const xd = x.data;
   if (dilation[0] === 1 && dilation[1] === 1) {
-    if (kH === 2 && kW === 2 && stride[0] === 2 && stride[1] === 2 && padding[0] === 0 && padding[1] === 0 && 2 * outH <= height && 2 * outW <= width) maxPool2x2(xd, dst, batch * channels, height, width, outH, outW);
-    else maxPoolWindows(xd, dst, batch * channels, height, width, clippedWindows(outH, stride[0], padding[0], kH, height), clippedWindows(outW, stride[1], padding[1], kW, width));
+    const planes = batch * channels;
+    if (kH === 2 && kW === 2 && stride[0] === 2 && stride[1] === 2 && padding[0] === 0 && padding[1] === 0 && 2 * outH <= height && 2 * outW <= width) {
+      if (out.dtype === 'float32' && wasmMaxPool2x2Available(planes, height, width, outH, outW)) maxPool2x2F32(xd, dst, planes, height, width, outH, outW);
+      else maxPool2x2(xd, dst, planes, height, width, outH, outW);
+    } else maxPoolWindows(xd, dst, batch * channels, height, width, clippedWindows(outH, stride[0], padding[0], kH, height), clippedWindows(outW, stride[1], padding[1], kW, width));
     return [dst];
   }
   let o = 0;
