@@ -16,10 +16,11 @@ export { GraphBuilder } from './ir/builder.js';
 export { printGraph, formatType } from './ir/printer.js';
 export { verifyGraph } from './ir/verify.js';
 export { isControlOp, inferControlTypes, checkPredicate, COND, WHILE_LOOP, SCAN } from './ops/control.js';
-export { FUSIBLE_ELEMENTWISE_OPS, FUSIBLE_REDUCTIONS, fusedDomain, FUSED_ELEMENTWISE, MATMUL_EPILOGUE } from './ops/fused.js';
+export { FUSIBLE_ELEMENTWISE_OPS, FUSIBLE_REDUCTIONS, fusedDomain, FUSED_ELEMENTWISE, MATMUL_EPILOGUE, matmulEpilogueParts, swapsLastTwoAxes } from './ops/fused.js';
 // Every type the op surface's signatures use must be nameable from the package root, or
 // declaration emit in dependent packages fails (TS2742): export all of the groups' types.
 export type * from './ops/unary.js';
+export type * from './ops/fused.js';
 export type * from './ops/binary.js';
 export type * from './ops/reduce.js';
 export type * from './ops/shaping.js';

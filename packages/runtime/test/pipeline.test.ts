@@ -26,7 +26,7 @@ describe('the pipeline', () => {
       5. cse — merge nodes with the same op, attributes and inputs (never random ops)
       6. dce — drop nodes whose outputs are never used (graph inputs and outputs are kept)
       7. fuse-elementwise — fuse chains of elementwise ops, broadcasts and a trailing reduction into fusedElementwise nodes (one generated kernel each)
-      8. fuse-matmul-epilogue — fuse a matmul with the elementwise ops that read only its result (bias, activation) into a matmulEpilogue node"
+      8. fuse-matmul-epilogue — fuse a matmul with the elementwise ops that read only its result (bias, activation), and with permutes of the last two axes of its operands, into a matmulEpilogue node"
     `);
     expect(PIPELINE.map((p) => p.name)).toEqual(['dce', 'cse', 'fold-constants', 'simplify', 'cse', 'dce', 'fuse-elementwise', 'fuse-matmul-epilogue']);
     expect(Object.isFrozen(PIPELINE)).toBe(true);

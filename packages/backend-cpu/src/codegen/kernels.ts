@@ -1,7 +1,7 @@
 import type { Graph, KernelRegistry, TypedArray } from '@kiln/core';
-import { KernelError, sizeOf } from '@kiln/core';
+import { KernelError, matmulEpilogueParts, sizeOf } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
-import { matmul } from '../kernels/matmul.js';
+import { matmulOf } from '../kernels/matmul.js';
 import { broadcastIndex } from '../kernels/util.js';
 import { allocateAccumulators, allocateStored, collectOutputs, compileFused } from './kernel.js';
 import { PRODUCT_ROWS, productRows } from './product.js';
@@ -55,21 +55,27 @@ export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgra
  * (`productRows`), with the epilogue applied to each block of rows while it is in cache
  * instead of storing the product and reading it back for the bias and activation. Blocks go in
  * row-major order, so reductions in the epilogue fold in the reference order. This blocked path
- * serves float64; float32 and integer matmuls run the reference kernel (WebAssembly SIMD for
- * large float32 products), then the epilogue over its result.
+ * serves float64; float32 and integer matmuls, and products of operands the body transposes
+ * (a permute of the last two axes absorbed by fuse-matmul-epilogue), run `matmulOf` (WebAssembly
+ * SIMD reading transposed operands in place for large float32 products), then the epilogue over
+ * its result; a body that is only the (transposed) product returns it directly.
  */
-export const matmulEpilogue: CpuKernel = (inputs, attrs, outputs, out, subgraphs) => {
-  const body = bodyOf('matmulEpilogue', subgraphs);
+export const matmulEpilogue: CpuKernel = (inputs, _attrs, outputs, out, subgraphs) => {
+  // Operands the body transposes (absorbed permutes) are read in place by matmulOf.
+  const { transA, transB, normalized: body } = matmulEpilogueParts(bodyOf('matmulEpilogue', subgraphs));
+  const [a, b] = inputs;
+  const product = body.nodes[0].outputs[0].type;
+  if (body.nodes.length === 1 && body.outputs.length === 1 && body.outputs[0] === body.nodes[0].outputs[0]) {
+    return [matmulOf(a, b, product, transA, transB, out?.[0])]; // a transposed product, no epilogue
+  }
   const kernel = compileFused(body, true);
   const stored = allocateStored(kernel, out);
   const accs = allocateAccumulators(kernel);
   const ins = inputs.map((x) => x.data);
-  const [a, b] = inputs;
-  const product = body.nodes[0].outputs[0].type;
   // float32 products go through the reference matmul, which runs the WebAssembly SIMD kernel
   // for large sizes: the compiled product is then bit-identical to eager's and as fast.
-  if (product.dtype !== 'float64') {
-    const [mm] = matmul([a, b], attrs, [product]);
+  if (product.dtype !== 'float64' || transA || transB) {
+    const mm = matmulOf(a, b, product, transA, transB);
     kernel.fn(ins, stored, accs, mm, 0, 0, mm.length);
     return collectOutputs(kernel, outputs, stored, accs, out);
   }

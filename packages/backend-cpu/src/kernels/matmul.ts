@@ -1,6 +1,6 @@
-import type { TypedArray } from '@kiln/core';
+import type { TensorType, TypedArray } from '@kiln/core';
 import { sizeOf } from '@kiln/core';
-import type { CpuKernel } from '../cpu_tensor.js';
+import type { CpuKernel, CpuTensor } from '../cpu_tensor.js';
 import { broadcastIndex, output } from './util.js';
 import { gemmF32, wasmGemmAvailable } from '../wasm/gemm.js';
 
@@ -17,31 +17,58 @@ export const WASM_MATMUL_MIN_MACS = 32 * 32 * 32;
  * Large float32 products run in WebAssembly SIMD (WASM_MATMUL_MIN_MACS); otherwise floats
  * accumulate in float64 rows; int32 wraps like PyTorch's integer matmul (Math.imul).
  */
-export const matmul: CpuKernel = ([a, b], _attrs, [out], into) => {
-  const m = a.shape[a.shape.length - 2];
-  const k = a.shape[a.shape.length - 1];
-  const n = b.shape[b.shape.length - 1];
+export const matmul: CpuKernel = ([a, b], _attrs, [out], into) => [matmulOf(a, b, out, false, false, into?.[0])];
+
+/**
+ * The product A @ B into a new array (or `into`), where A is `a` — or, with `transA`, `a` with
+ * its last two axes swapped — and likewise B. Large float32 products read transposed operands
+ * in place (the WebAssembly packing takes strides), bit-identical to transposing first; the JS
+ * kernel transposes first. `out` is the product's type.
+ *
+ * @example
+ * ```ts
+ * matmulOf(g, w, { dtype: 'float32', shape: [128, 784] }, false, true); // g @ wᵀ, no copy of wᵀ
+ * ```
+ */
+export function matmulOf(a: CpuTensor, b: CpuTensor, out: TensorType, transA: boolean, transB: boolean, into?: TypedArray): TypedArray {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = a.shape[ra - (transA ? 1 : 2)];
+  const k = a.shape[ra - (transA ? 2 : 1)];
+  const n = b.shape[rb - (transB ? 2 : 1)];
   const batchShape = out.shape.slice(0, -2);
   const batches = sizeOf(batchShape);
   // Which matrix of a and of b each output matrix reads (null: the same index).
   const batchA = broadcastIndex(a.shape.slice(0, -2), batchShape);
   const batchB = broadcastIndex(b.shape.slice(0, -2), batchShape);
-  const dst = output(out.dtype, out.shape, into?.[0]);
+  const dst = output(out.dtype, out.shape, into);
   if (out.dtype === 'float32' && m * k * n >= WASM_MATMUL_MIN_MACS && wasmGemmAvailable()) {
     const aOffsets = Array.from({ length: batches }, (_, t) => (batchA ? batchA[t] : t) * m * k);
     const bOffsets = Array.from({ length: batches }, (_, t) => (batchB ? batchB[t] : t) * k * n);
-    gemmF32(a.data, aOffsets, b.data, bOffsets, dst, m, k, n);
-    return [dst];
+    gemmF32(a.data, aOffsets, b.data, bOffsets, dst, m, k, n, { transA, transB });
+    return dst;
   }
-  if (into?.[0] && out.dtype === 'int32') dst.fill(0); // the int32 product accumulates into dst
+  const aData = transA ? swapLastTwo(a.data, sizeOf(a.shape) / (m * k), k, m) : a.data;
+  const bData = transB ? swapLastTwo(b.data, sizeOf(b.shape) / (k * n), n, k) : b.data;
+  if (into && out.dtype === 'int32') dst.fill(0); // the int32 product accumulates into dst
   const product = out.dtype === 'int32' ? matmulInt32 : matmulFloat(n);
   for (let t = 0; t < batches; t++) {
     const aOffset = (batchA ? batchA[t] : t) * m * k;
     const bOffset = (batchB ? batchB[t] : t) * k * n;
-    product(a.data, aOffset, b.data, bOffset, dst, t * m * n, m, k, n);
+    product(aData, aOffset, bData, bOffset, dst, t * m * n, m, k, n);
   }
-  return [dst];
-};
+  return dst;
+}
+
+/** `count` row-major rows×cols matrices, each transposed (a new array of the same kind). */
+function swapLastTwo(data: TypedArray, count: number, rows: number, cols: number): TypedArray {
+  const outData = new (data.constructor as new (n: number) => TypedArray)(data.length);
+  for (let t = 0; t < count; t++) {
+    const base = t * rows * cols;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) outData[base + j * rows + i] = data[base + i * cols + j];
+  }
+  return outData;
+}
 
 type MatrixProduct = (a: TypedArray, aOffset: number, b: TypedArray, bOffset: number, dst: TypedArray, dstOffset: number, m: number, k: number, n: number) => void;
 

@@ -121,9 +121,78 @@ export const FUSED_ELEMENTWISE: PrimitiveDef = {
   },
 };
 
+/** Whether `axes` (a permute's attr) swaps the last two axes and keeps the others in place. */
+export function swapsLastTwoAxes(axes: readonly number[]): boolean {
+  const r = axes.length;
+  return r >= 2 && axes[r - 2] === r - 1 && axes[r - 1] === r - 2 && axes.slice(0, -2).every((a, i) => a === i);
+}
+
+/** A matmulEpilogue body taken apart: which operands are read transposed, and the body without the transposes. */
+export interface MatmulEpilogueParts {
+  /** Body input 0 holds Aᵀ: the body starts by swapping its last two axes. */
+  readonly transA: boolean;
+  /** Body input 1 holds Bᵀ. */
+  readonly transB: boolean;
+  /**
+   * The body with those permutes removed: `matmul(a, b)` of two fresh inputs of the logical
+   * operand types, then the epilogue (the same nodes and values), and the other inputs unchanged.
+   */
+  readonly normalized: Graph;
+}
+
+const partsCache = new WeakMap<Graph, MatmulEpilogueParts>();
+
+/**
+ * Splits a matmulEpilogue body: optional leading `permute`s that swap the last two axes of body
+ * input 0 and/or 1 (a transposed operand the kernel may read in place), then
+ * `matmul(input 0 or its transpose, input 1 or its transpose)`, then the epilogue. Throws an
+ * ArgumentError for any other start. Cached per body.
+ *
+ * @example
+ * ```ts
+ * // body(%a: f32[784,128], %b: f32[128,512]) { %t = permute %a {axes=[1,0]}; %p = matmul %t %b }
+ * matmulEpilogueParts(body); // { transA: true, transB: false, normalized: body(%a': f32[128,784], %b) { matmul } }
+ * ```
+ */
+export function matmulEpilogueParts(body: Graph): MatmulEpilogueParts {
+  const cached = partsCache.get(body);
+  if (cached) return cached;
+  const [in0, in1] = body.inputs;
+  const operand = new Map<Value, number>([[in0, 0], [in1, 1]]);
+  const trans = [false, false];
+  let at = 0;
+  for (; at < body.nodes.length && body.nodes[at].op === 'permute'; at++) {
+    const node = body.nodes[at];
+    const which = operand.get(node.inputs[0]);
+    if (which === undefined || trans[which] || !swapsLastTwoAxes(node.attrs.axes as number[])) {
+      throw new ArgumentError(`matmulEpilogue: body node ${at} (permute) must swap the last two axes of input 0 or 1, once each, before the matmul`);
+    }
+    trans[which] = true;
+    operand.delete(node.inputs[0]);
+    operand.set(node.outputs[0], which);
+  }
+  const mm = body.nodes[at];
+  if (!mm || mm.op !== 'matmul' || operand.get(mm.inputs[0]) !== 0 || operand.get(mm.inputs[1]) !== 1) {
+    throw new ArgumentError('matmulEpilogue: the body must start with matmul of its first two inputs (each possibly transposed by a permute of its last two axes)');
+  }
+  const a = at === 0 ? in0 : mm.inputs[0];
+  const b = at === 0 ? in1 : mm.inputs[1];
+  const normalized: Graph = at === 0 ? body : {
+    inputs: [a, b, ...body.inputs.slice(2)],
+    nodes: body.nodes.slice(at),
+    outputs: body.outputs,
+  };
+  const parts = { transA: trans[0], transB: trans[1], normalized };
+  partsCache.set(body, parts);
+  return parts;
+}
+
 /**
  * `matmulEpilogue(a, b, ...epilogue)`: runs its body, `matmul(a, b)` followed by elementwise ops
- * over the product's shape (and possibly reductions of it), reading the other inputs.
+ * over the product's shape (and possibly reductions of it), reading the other inputs. The body
+ * may begin by transposing a and/or b (a `permute` of the last two axes, absorbed from the
+ * graph so the kernel reads the operand in place; see `matmulEpilogueParts`); the epilogue may
+ * then be empty.
  *
  * @example
  * ```text
@@ -133,18 +202,18 @@ export const FUSED_ELEMENTWISE: PrimitiveDef = {
  */
 export const MATMUL_EPILOGUE: PrimitiveDef = {
   kind: 'primitive', name: 'matmulEpilogue', inputs: ['a', 'b', '...epilogue'], attrs: {},
-  doc: 'A matmul followed by elementwise ops on its result (bias, activation, a trailing reduction), run as one kernel; the computation is the body sub-graph.',
+  doc: 'A matmul (of operands possibly transposed in place) followed by elementwise ops on its result (bias, activation, a trailing reduction), run as one kernel; the computation is the body sub-graph.',
   shape: noRule('matmulEpilogue'),
   dtype: noRule('matmulEpilogue'),
   differentiable: false,
   bodyTypes: (inputs, _attrs, bodies) => {
     const body = bodyOf('matmulEpilogue', inputs, bodies);
-    const first = body.nodes[0];
-    if (!first || first.op !== 'matmul' || first.inputs[0] !== body.inputs[0] || first.inputs[1] !== body.inputs[1]) {
-      throw new ArgumentError('matmulEpilogue: the body must start with matmul of its first two inputs');
-    }
+    const { normalized } = matmulEpilogueParts(body);
+    const first = normalized.nodes[0];
     const mm = first.outputs[0].type.shape;
-    const domain = fusedDomain(body, 'matmulEpilogue', new Set([body.inputs[0], body.inputs[1]]), 1);
+    // The operands (and their transposes) are not elementwise inputs of the epilogue.
+    const skip = new Set([normalized.inputs[0], normalized.inputs[1], body.inputs[0], body.inputs[1]]);
+    const domain = fusedDomain(normalized, 'matmulEpilogue', skip, 1);
     if (!shapesEqual(domain, mm)) {
       throw new ShapeError(`matmulEpilogue: the epilogue's domain ${shapeToString(domain)} differs from the matmul result ${shapeToString(mm)}; it must be computed per element of the product`);
     }

@@ -1,5 +1,5 @@
 import type { Graph, Node } from '@kiln/core';
-import { fusedDomain, KilnError, shapesEqual, Value } from '@kiln/core';
+import { fusedDomain, KilnError, shapesEqual, swapsLastTwoAxes, Value } from '@kiln/core';
 import type { Pass, PassContext } from '../passes/pass.js';
 import { NO_CONTEXT } from '../passes/pass.js';
 import { fuseNodes } from './build.js';
@@ -31,15 +31,45 @@ function epilogueOf(graph: Graph, user: Node, index: number, mm: Value, copied: 
   return fused;
 }
 
-/** matmulEpilogue(a, b, …rest): the matmul, then `epilogue`'s body reading the product where it read `mm`. */
-function withMatmul(matmul: Node, epilogue: Node): Node {
+/**
+ * The permute node (index) that makes `v` by swapping its input's last two axes, if any: a
+ * transposed matmul operand the fused kernel can read in place.
+ */
+function transposeOf(graph: Graph, producer: ReadonlyMap<Value, number>, v: Value): number | undefined {
+  const at = producer.get(v);
+  if (at === undefined) return undefined;
+  const node = graph.nodes[at];
+  return node.op === 'permute' && !node.subgraphs && swapsLastTwoAxes(node.attrs.axes as number[]) ? at : undefined;
+}
+
+/**
+ * matmulEpilogue(a, b, …rest): the matmul — of the permutes' inputs, transposed in the body, where
+ * `transposes` names them — then `epilogue`'s body reading the product where it read `mm`
+ * (no epilogue: the body returns the product).
+ */
+function withMatmul(matmul: Node, epilogue: Node | undefined, transposes: readonly (Node | undefined)[]): Node {
   const mm = matmul.outputs[0];
-  const body = epilogue.subgraphs![0];
-  const a = new Value(matmul.inputs[0].type);
-  const b = new Value(matmul.inputs[1].type);
+  const body = epilogue?.subgraphs![0];
+  const nodes: Node[] = [];
+  const inputs: Value[] = [];
+  const bodyInputs: Value[] = [];
+  const operands = [0, 1].map((i) => {
+    const t = transposes[i];
+    const outer = t ? t.inputs[0] : matmul.inputs[i];
+    const arg = new Value(outer.type);
+    inputs.push(outer);
+    bodyInputs.push(arg);
+    if (!t) return arg;
+    const swapped = new Value(t.outputs[0].type);
+    nodes.push({ op: 'permute', inputs: [arg], attrs: t.attrs, outputs: [swapped] });
+    return swapped;
+  });
   const product = new Value(mm.type);
-  const inputs = [matmul.inputs[0], matmul.inputs[1]];
-  const bodyInputs = [a, b];
+  nodes.push({ op: 'matmul', inputs: operands, attrs: {}, outputs: [product] });
+  if (!epilogue || !body) {
+    const loc = matmul.loc;
+    return { op: 'matmulEpilogue', inputs, attrs: {}, outputs: matmul.outputs, subgraphs: [{ inputs: bodyInputs, nodes, outputs: [product] }], ...(loc ? { loc } : {}) };
+  }
   const inner = new Map<Value, Value>();
   epilogue.inputs.forEach((v, k) => {
     if (v === mm) inner.set(body.inputs[k], product);
@@ -50,7 +80,6 @@ function withMatmul(matmul: Node, epilogue: Node): Node {
       inner.set(body.inputs[k], e);
     }
   });
-  const nodes: Node[] = [{ op: 'matmul', inputs: [a, b], attrs: {}, outputs: [product] }];
   for (const n of body.nodes) {
     const outs = n.outputs.map((v) => new Value(v.type));
     n.outputs.forEach((v, i) => inner.set(v, outs[i]));
@@ -70,7 +99,10 @@ function withMatmul(matmul: Node, epilogue: Node): Node {
  * product's shape — a bias add and an activation, usually already one fusedElementwise node,
  * possibly ending in reductions (the row max of a softmax) — becomes one `matmulEpilogue` node whose body is the matmul followed by that work. The CPU
  * kernel applies the epilogue to each block of rows while it is in cache, so the product is
- * never stored. Run after `fuseElementwise`.
+ * never stored. A `permute` swapping the last two axes of an operand (the backward pass's
+ * `g @ Wᵀ`, `xᵀ @ g`) is absorbed into the body too, with or without an epilogue, so the kernel
+ * packs the operand transposed in place instead of a permute kernel copying it first
+ * (`matmulEpilogueParts`). Run after `fuseElementwise`.
  *
  * @example
  * ```ts
@@ -85,28 +117,37 @@ export function fuseMatmulEpilogue(graph: Graph, context: PassContext = NO_CONTE
   const replacement = new Map<number, Node>();
   const removed = new Set<number>();
   const copied: number[] = [];
+  const producer = new Map<Value, number>();
+  graph.nodes.forEach((n, i) => n.outputs.forEach((v) => producer.set(v, i)));
+  const absorbed: number[] = [];
   graph.nodes.forEach((node, i) => {
     if (node.op !== 'matmul' || node.subgraphs) return;
     const mm = node.outputs[0];
+    // Transposes of the last two axes feeding the product are read in place by the fused kernel.
+    const transposes = node.inputs.map((v) => transposeOf(graph, producer, v));
     const readers = [...new Set(users.get(mm) ?? [])];
-    if (outputs.has(mm) || readers.length !== 1 || replacement.has(readers[0])) return;
-    const epilogue = epilogueOf(graph, graph.nodes[readers[0]], readers[0], mm, copied);
-    if (!epilogue) return;
-    replacement.set(readers[0], withMatmul(node, epilogue));
-    removed.add(i);
-    context.note('matmul epilogue');
+    const epilogue = !outputs.has(mm) && readers.length === 1 && !replacement.has(readers[0])
+      ? epilogueOf(graph, graph.nodes[readers[0]], readers[0], mm, copied)
+      : undefined;
+    if (!epilogue && transposes.every((t) => t === undefined)) return;
+    const permutes = transposes.map((t) => (t === undefined ? undefined : graph.nodes[t]));
+    if (epilogue) replacement.set(readers[0], withMatmul(node, epilogue, permutes));
+    else replacement.set(i, withMatmul(node, undefined, permutes));
+    if (epilogue) removed.add(i);
+    for (const t of transposes) if (t !== undefined) absorbed.push(t);
+    context.note(epilogue ? 'matmul epilogue' : 'transposed matmul operand');
   });
-  if (removed.size === 0) return graph;
+  if (removed.size === 0 && replacement.size === 0) return graph;
   let nodes = graph.nodes.flatMap((n, i) => (removed.has(i) ? [] : [replacement.get(i) ?? n]));
-  // Constants copied into epilogue bodies and read nowhere else are dropped.
+  // Transposes now read in place, and constants copied into epilogue bodies, read nowhere else are dropped.
   const read = new Set<Value>([...graph.outputs, ...nodes.flatMap((n) => n.inputs)]);
-  const dead = new Set(copied.map((c) => graph.nodes[c]).filter((n) => !read.has(n.outputs[0])));
+  const dead = new Set([...copied, ...absorbed].map((c) => graph.nodes[c]).filter((n) => !read.has(n.outputs[0])));
   if (dead.size) nodes = nodes.filter((n) => !dead.has(n));
   return { inputs: graph.inputs, nodes, outputs: graph.outputs };
 }
 
 export const FUSE_MATMUL_EPILOGUE: Pass = {
   name: 'fuse-matmul-epilogue',
-  doc: 'fuse a matmul with the elementwise ops that read only its result (bias, activation) into a matmulEpilogue node',
+  doc: 'fuse a matmul with the elementwise ops that read only its result (bias, activation), and with permutes of the last two axes of its operands, into a matmulEpilogue node',
   run: fuseMatmulEpilogue,
 };
