@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { runWorkloads, type Workload } from '../src/harness.js';
 import { peersFor, withPeers } from '../src/peers/index.js';
@@ -25,6 +26,7 @@ const ONCE = { warmup: 0, repetitions: 1, maxWarmup: 0, maxRepetitions: 1, log: 
 describe('peers', () => {
   it('run every workload at a tiny size, each agreeing with Kiln before it is timed', async () => {
     const records = await runWorkloads(tinyWorkloads(), ONCE);
+    expect(tf.memory().numTensors).toBe(0); // every tfjs run tidied, every setup torn down
     const problems = records.filter((r) => r.failed !== undefined || r.skipped !== undefined).map((r) => `${r.workload} / ${r.implementation}: ${r.failed ?? r.skipped}`);
     expect(problems).toEqual([]);
     expect(records.every((r) => r.samples === 1)).toBe(true);
@@ -38,7 +40,9 @@ describe('peers', () => {
   it('are marked failed, not timed, when they disagree with Kiln (negative control: a corrupted reference)', async () => {
     const problem = matmulProblem(8);
     problem.want[5] += 0.5;
+    const before = tf.memory().numTensors;
     const records = await runWorkloads(withPeers([{ ...matmulSquare(8), implementations: [] }]), ONCE);
+    expect(tf.memory().numTensors).toBe(before); // a failed check frees what its setup made
     expect(records.map((r) => r.implementation)).toEqual(['tfjs-cpu', 'tfjs-wasm', 'jax-js-eager', 'onnxruntime-node-cpu', 'onnxruntime-node-cpu-1-thread']);
     for (const r of records) {
       expect(r.failed).toMatch(/differs from Kiln's result by 0\.0[0-9]+ \(scaled\), more than the tolerance 0\.0001/);

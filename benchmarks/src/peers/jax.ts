@@ -29,7 +29,8 @@ export function jaxThreads(): Record<string, string> {
   return { 'jax-js': workers ? 'wasm device, threads where SharedArrayBuffer and Worker exist' : '1 (no global Worker in Node: single-threaded wasm)' };
 }
 
-interface State { run: () => void; readonly dispose: () => void }
+/** What a builder makes: the timed run, how to free its arrays, and the check against Kiln (run once in setup, before any timing). */
+interface State { readonly run: () => void; readonly dispose: () => void; readonly check: () => void }
 
 function impl(mode: JaxMode, build: () => State, counts: { warmup?: number; repetitions?: number } = {}): Implementation<State> {
   return {
@@ -37,7 +38,14 @@ function impl(mode: JaxMode, build: () => State, counts: { warmup?: number; repe
     ...counts,
     setup: async () => {
       await start();
-      return build();
+      const state = build();
+      try {
+        state.check();
+      } catch (error) {
+        state.dispose(); // the harness tears down only what setup returned
+        throw error;
+      }
+      return state;
     },
     run: (s) => s.run(),
     teardown: (s) => s.dispose(),
@@ -57,8 +65,8 @@ export function jaxMatmul(n: number): Implementation {
     const p = matmulProblem(n);
     const a = array(p.a, [n, n]);
     const b = array(p.b, [n, n]);
-    expectClose(`jax-js matmul ${n}`, read(np.matmul(a.ref, b.ref)), p.want, TOLERANCE.matmul);
-    return { run: () => void read(np.matmul(a.ref, b.ref)), dispose: () => tree.dispose([a, b]) };
+    const check = () => expectClose(`jax-js matmul ${n}`, read(np.matmul(a.ref, b.ref)), p.want, TOLERANCE.matmul);
+    return { check, run: () => void read(np.matmul(a.ref, b.ref)), dispose: () => tree.dispose([a, b]) };
   });
 }
 
@@ -84,8 +92,8 @@ export function jaxMlpInference(mode: JaxMode, sizes: readonly number[], batch: 
     const params = mlpParams(p.layers);
     const x = array(p.x, [batch, sizes[0]]);
     const forward = staged(mode, mlpForward);
-    expectClose(`jax-js-${mode} MLP logits`, read(forward(tree.ref(params), x.ref)), p.logits, TOLERANCE.mlp);
-    return { run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
+    const check = () => expectClose(`jax-js-${mode} MLP logits`, read(forward(tree.ref(params), x.ref)), p.logits, TOLERANCE.mlp);
+    return { check, run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
   });
 }
 
@@ -109,13 +117,14 @@ export function jaxMlpTrainStep(mode: JaxMode, sizes: readonly number[], batch: 
       state.params = next;
       return read(loss)[0];
     };
-    const losses = [once(), once()];
-    expectClose(`jax-js-${mode} MLP training losses`, losses, p.losses, TOLERANCE.mlp);
-    p.trained.forEach((l, i) => {
-      expectClose(`jax-js-${mode} MLP layer ${i} weight after 2 steps`, read(state.params.w[i].ref), transposed(l.weight, l.outputs, l.inputs), TOLERANCE.mlp);
-      expectClose(`jax-js-${mode} MLP layer ${i} bias after 2 steps`, read(state.params.b[i].ref), l.bias, TOLERANCE.mlp);
-    });
-    return { run: () => void once(), dispose: () => tree.dispose([state.params, x, oneHot]) };
+    const check = () => {
+      expectClose(`jax-js-${mode} MLP training losses`, [once(), once()], p.losses, TOLERANCE.mlp);
+      p.trained.forEach((l, i) => {
+        expectClose(`jax-js-${mode} MLP layer ${i} weight after 2 steps`, read(state.params.w[i].ref), transposed(l.weight, l.outputs, l.inputs), TOLERANCE.mlp);
+        expectClose(`jax-js-${mode} MLP layer ${i} bias after 2 steps`, read(state.params.b[i].ref), l.bias, TOLERANCE.mlp);
+      });
+    };
+    return { check, run: () => void once(), dispose: () => tree.dispose([state.params, x, oneHot]) };
   });
 }
 
@@ -127,8 +136,8 @@ export function jaxChain(mode: JaxMode, n: number): Implementation {
     const p = chainProblem(n);
     const x = array(p.x, [n]);
     const f = staged(mode, chain);
-    expectClose(`jax-js-${mode} gelu chain`, read(f(x.ref)), p.want, TOLERANCE.chain);
-    return { run: () => void read(f(x.ref)), dispose: () => x.dispose() };
+    const check = () => expectClose(`jax-js-${mode} gelu chain`, read(f(x.ref)), p.want, TOLERANCE.chain);
+    return { check, run: () => void read(f(x.ref)), dispose: () => x.dispose() };
   });
 }
 
@@ -137,8 +146,8 @@ export function jaxDispatch(ops: number): Implementation {
   return impl('eager', () => {
     const a = array(DISPATCH.a, [4]);
     const b = array(DISPATCH.b, [4]);
-    expectClose('jax-js add', read(a.ref.add(b.ref)), DISPATCH.want, TOLERANCE.dispatch);
-    return {
+    const check = () => expectClose('jax-js add', read(a.ref.add(b.ref)), DISPATCH.want, TOLERANCE.dispatch);
+    return { check,
       run: () => {
         for (let i = 0; i < ops; i++) a.ref.add(b.ref).dispose();
       },
@@ -168,8 +177,8 @@ export function jaxCnn(mode: JaxMode, shape: CnnShape): Implementation {
       const pooled = h2.slice([], [], [0, 2 * q], [0, 2 * q]).reshape([batch, conv2, q, 2, q, 2]).max([3, 5]);
       return np.matmul(pooled.reshape([batch, flat]), c.w).add(c.b);
     });
-    expectClose(`jax-js-${mode} CNN logits`, read(forward(tree.ref(params), x.ref)), p.logits, TOLERANCE.cnn);
-    return { run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
+    const check = () => expectClose(`jax-js-${mode} CNN logits`, read(forward(tree.ref(params), x.ref)), p.logits, TOLERANCE.cnn);
+    return { check, run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
   });
 }
 
@@ -202,7 +211,7 @@ export function jaxTransformer(mode: JaxMode, shape: TransformerShape): Implemen
       const ffn = np.matmul(nn.relu(np.matmul(h.ref, b.w1).add(b.b1)), b.w2).add(b.b2);
       return norm(h.add(ffn), b.g2, b.n2);
     });
-    expectClose(`jax-js-${mode} Transformer block`, read(forward(tree.ref(params), x.ref)), p.want, TOLERANCE.transformer);
-    return { run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
+    const check = () => expectClose(`jax-js-${mode} Transformer block`, read(forward(tree.ref(params), x.ref)), p.want, TOLERANCE.transformer);
+    return { check, run: () => void read(forward(tree.ref(params), x.ref)), dispose: () => tree.dispose([params, x]) };
   });
 }

@@ -33,7 +33,13 @@ export function tfjsThreads(): Record<string, string> {
   return { 'tfjs-cpu': '1 (JavaScript kernels)', 'tfjs-wasm': '1 (tfjs disables WebAssembly threads in Node)' };
 }
 
-interface State { readonly run: () => void; readonly tensors: tf.Tensor[] }
+/** What a builder makes: the timed run, the tensors to dispose, and the check against Kiln (run once in setup, before any timing). */
+interface State { readonly run: () => void; readonly tensors: tf.Tensor[]; readonly check: () => void; readonly dispose?: () => void }
+
+function release(state: State): void {
+  tf.dispose(state.tensors);
+  state.dispose?.();
+}
 
 type Counts = { warmup?: number; repetitions?: number };
 /** tfjs-cpu's plain JavaScript kernels take seconds on the large workloads; --quick keeps it only where a target names it. */
@@ -48,10 +54,17 @@ function impl(backend: TfjsBackend, build: () => State | Promise<State>, counts:
     ...counts,
     setup: async () => {
       await use(backend);
-      return build();
+      const state = await build();
+      try {
+        state.check();
+      } catch (error) {
+        release(state); // the harness tears down only what setup returned
+        throw error;
+      }
+      return state;
     },
     run: (s) => s.run(),
-    teardown: (s) => tf.dispose(s.tensors),
+    teardown: (s) => release(s),
   };
 }
 
@@ -65,8 +78,8 @@ export function tfjsMatmul(backend: TfjsBackend, n: number): Implementation {
     const p = matmulProblem(n);
     const a = tf.tensor2d(p.a, [n, n]);
     const b = tf.tensor2d(p.b, [n, n]);
-    tf.tidy(() => expectClose(`tfjs-${backend} matmul ${n}`, read(tf.matMul(a, b)), p.want, TOLERANCE.matmul));
-    return { tensors: [a, b], run: () => tf.tidy(() => void read(tf.matMul(a, b))) };
+    const check = () => tf.tidy(() => expectClose(`tfjs-${backend} matmul ${n}`, read(tf.matMul(a, b)), p.want, TOLERANCE.matmul));
+    return { check, tensors: [a, b], run: () => tf.tidy(() => void read(tf.matMul(a, b))) };
   }, slow, !quick);
 }
 
@@ -89,8 +102,8 @@ export function tfjsMlpInference(backend: TfjsBackend, sizes: readonly number[],
     const p = mlpProblem(sizes, batch);
     const layers = dense(p.layers);
     const x = tf.tensor2d(p.x, [batch, sizes[0]]);
-    tf.tidy(() => expectClose(`tfjs-${backend} MLP logits`, read(mlpForward(layers, x)), p.logits, TOLERANCE.mlp));
-    return { tensors: [x, ...layers.flatMap((l) => [l.w, l.b])], run: () => tf.tidy(() => void read(mlpForward(layers, x))) };
+    const check = () => tf.tidy(() => expectClose(`tfjs-${backend} MLP logits`, read(mlpForward(layers, x)), p.logits, TOLERANCE.mlp));
+    return { check, tensors: [x, ...layers.flatMap((l) => [l.w, l.b])], run: () => tf.tidy(() => void read(mlpForward(layers, x))) };
   });
 }
 
@@ -98,20 +111,21 @@ export function tfjsMlpInference(backend: TfjsBackend, sizes: readonly number[],
 export function tfjsMlpTrainStep(backend: TfjsBackend, sizes: readonly number[], batch: number): Implementation {
   return impl(backend, () => {
     const p = mlpProblem(sizes, batch);
-    const layers = dense(p.layers).map(({ w, b }) => ({ w: tf.variable(w), b: tf.variable(b) }));
+    const layers = tf.tidy(() => dense(p.layers).map(({ w, b }) => ({ w: tf.variable(w), b: tf.variable(b) })));
     const x = tf.tensor2d(p.x, [batch, sizes[0]]);
     const oneHot = tf.tensor2d(p.oneHot, [batch, sizes[sizes.length - 1]]);
     const optimizer = tf.train.sgd(p.lr);
     const vars = layers.flatMap((l) => [l.w, l.b]);
     const loss = () => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(mlpForward(layers, x))), 1))) as tf.Scalar;
     const step = () => tf.tidy(() => read(optimizer.minimize(loss, true, vars)!)[0]);
-    const losses = [step(), step()];
-    expectClose(`tfjs-${backend} MLP training losses`, losses, p.losses, TOLERANCE.mlp);
-    p.trained.forEach((l, i) => {
-      expectClose(`tfjs-${backend} MLP layer ${i} weight after 2 steps`, read(layers[i].w), transposed(l.weight, l.outputs, l.inputs), TOLERANCE.mlp);
-      expectClose(`tfjs-${backend} MLP layer ${i} bias after 2 steps`, read(layers[i].b), l.bias, TOLERANCE.mlp);
-    });
-    return { tensors: [x, oneHot, ...vars], run: () => void step() };
+    const check = () => {
+      expectClose(`tfjs-${backend} MLP training losses`, [step(), step()], p.losses, TOLERANCE.mlp);
+      p.trained.forEach((l, i) => {
+        expectClose(`tfjs-${backend} MLP layer ${i} weight after 2 steps`, read(layers[i].w), transposed(l.weight, l.outputs, l.inputs), TOLERANCE.mlp);
+        expectClose(`tfjs-${backend} MLP layer ${i} bias after 2 steps`, read(layers[i].b), l.bias, TOLERANCE.mlp);
+      });
+    };
+    return { check, tensors: [x, oneHot, ...vars], run: () => void step(), dispose: () => optimizer.dispose() };
   });
 }
 
@@ -127,8 +141,8 @@ export function tfjsChain(backend: TfjsBackend, n: number): Implementation {
   return impl(backend, () => {
     const p = chainProblem(n);
     const x = tf.tensor1d(p.x);
-    tf.tidy(() => expectClose(`tfjs-${backend} gelu chain`, read(chain(x)), p.want, TOLERANCE.chain));
-    return { tensors: [x], run: () => tf.tidy(() => void read(chain(x))) };
+    const check = () => tf.tidy(() => expectClose(`tfjs-${backend} gelu chain`, read(chain(x)), p.want, TOLERANCE.chain));
+    return { check, tensors: [x], run: () => tf.tidy(() => void read(chain(x))) };
   }, {}, false);
 }
 
@@ -137,8 +151,8 @@ export function tfjsDispatch(backend: TfjsBackend, ops: number): Implementation 
   return impl(backend, () => {
     const a = tf.tensor1d(DISPATCH.a);
     const b = tf.tensor1d(DISPATCH.b);
-    tf.tidy(() => expectClose(`tfjs-${backend} add`, read(tf.add(a, b)), DISPATCH.want, TOLERANCE.dispatch));
-    return {
+    const check = () => tf.tidy(() => expectClose(`tfjs-${backend} add`, read(tf.add(a, b)), DISPATCH.want, TOLERANCE.dispatch));
+    return { check,
       tensors: [a, b],
       run: () => {
         for (let i = 0; i < ops; i++) tf.add(a, b).dispose();
@@ -169,8 +183,8 @@ export function tfjsCnn(backend: TfjsBackend, shape: CnnShape): Implementation {
       const pooled = tf.maxPool(h2 as tf.Tensor4D, 2, 2, 'valid');
       return tf.add(tf.matMul(tf.reshape(pooled, [batch, q * q * conv2]), w), bw);
     };
-    tf.tidy(() => expectClose(`tfjs-${backend} CNN logits`, read(forward()), p.logits, TOLERANCE.cnn));
-    return { tensors: [x, f1, f2, w, b1, b2, bw], run: () => tf.tidy(() => void read(forward())) };
+    const check = () => tf.tidy(() => expectClose(`tfjs-${backend} CNN logits`, read(forward()), p.logits, TOLERANCE.cnn));
+    return { check, tensors: [x, f1, f2, w, b1, b2, bw], run: () => tf.tidy(() => void read(forward())) };
   });
 }
 
@@ -199,8 +213,8 @@ export function tfjsTransformer(backend: TfjsBackend, shape: TransformerShape): 
       const h = norm(tf.add(x, affine(attended, out)), n1);
       return norm(tf.add(h, affine(tf.relu(affine(h, l1)), l2)), n2);
     };
-    tf.tidy(() => expectClose(`tfjs-${backend} Transformer block`, read(forward()), p.want, TOLERANCE.transformer));
+    const check = () => tf.tidy(() => expectClose(`tfjs-${backend} Transformer block`, read(forward()), p.want, TOLERANCE.transformer));
     const tensors = [x, ...[inProj, out, l1, l2].flatMap((l) => [l.w, l.b]), ...[n1, n2].flatMap((n) => [n.g, n.b])];
-    return { tensors, run: () => tf.tidy(() => void read(forward())) };
+    return { check, tensors, run: () => tf.tidy(() => void read(forward())) };
   });
 }
