@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * `@kiln/backend-webgpu` — WGSL kernels, a buffer pool, batched command submission and async
  * readback, on any `GPUDevice`: `navigator.gpu` in browsers, Dawn in Node (`./node`).

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * `@kiln/backend-webgpu/node`: WebGPU in Node through Dawn (the `webgpu` package). A separate
  * entry so that browser bundles never reach the native module.
