@@ -11,4 +11,4 @@ export { grad, valueAndGrad } from './autograd/functional.js';
 export type { BackwardOptions } from './autograd/engine.js';
 export * from './functions.js';
 export { cond, whileLoop, scan, evalGraph, runControlFlow, type ScanOptions, type ControlKind, type ControlFlowCall, type ControlFlowNode, type ControlFlowResult, type FlatFn } from './control/index.js';
-export { profile, profileSync, activeProfiler, Profiler } from './profile/profile.js';
+export { profile, profileSync, profileRegion, activeProfiler, Profiler } from './profile/profile.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChromeTrace } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
-import { activeProfiler, manualSeed, matmul, mean, memory, profile, profileSync, rand, relu, tidy } from '../src/index.js';
+import { activeProfiler, manualSeed, matmul, mean, memory, profile, profileRegion, profileSync, rand, relu, tidy } from '../src/index.js';
 import { writeChromeTrace } from '../src/node.js';
 
 /** Every event is a complete event with numeric times, and any two are disjoint or nested. */
@@ -107,6 +107,19 @@ describe('profileSync (eager)', () => {
     });
     expect(inner!.rows.map((r) => r.name)).toEqual(['matmul']);
     expect(outer.rows.map((r) => [r.name, r.calls])).toEqual([['relu', 2]]);
+  });
+
+  it('makes a named span of a region, holding its ops; outside a profile it only runs the function', () => {
+    const report = profileSync(() => {
+      tidy(() => void relu(a));
+      const n = profileRegion('forward', () => tidy(() => relu(matmul(a, b)).shape[1]));
+      expect(n).toBe(32);
+    });
+    expect(report.rows.map((r) => [r.name, r.category, r.calls]).sort()).toEqual([['forward', 'region', 1], ['matmul', 'op', 1], ['relu', 'op', 2]]);
+    const { traceEvents } = report.chromeTrace();
+    const region = traceEvents.find((e) => e.name === 'forward')!;
+    expect(traceEvents.filter((e) => inside(e, region)).map((e) => e.name)).toEqual(['forward', 'matmul', 'relu']);
+    expect(profileRegion('outside', () => 7)).toBe(7);
   });
 
   it('stops recording when the function throws', () => {

@@ -115,6 +115,11 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const stats: CompileStats = { traces: 0, hits: 0, misses: 0, ...(sigOptions.dynamic.size ? { specializations: 0 } : {}) };
   const reasons: string[] = [];
   const name = fn.name || 'the function';
+  /** `work` as a span of the active profiler (`trace f`, `optimize f`), if one records. */
+  const profiled = <T>(what: string, work: () => T): T => {
+    const profiler = activeProfiler();
+    return profiler ? profiler.region(`${what} ${fn.name || 'function'}`, 'compile', work) : work();
+  };
   let last: Signature | undefined;
   let warned = false;
   const optimizeOptions = options.optimize === false ? undefined : options.optimize === true ? {} : options.optimize ?? {};
@@ -123,14 +128,14 @@ export function compile<F extends (...args: any[]) => any>(fn: F, options: Compi
   const optimizedOf = (entry: Entry): OptimizeResult | undefined => {
     if (!optimizeOptions) return undefined;
     let result = optimized.get(entry);
-    if (!result) optimized.set(entry, (result = optimize(entry.graph, { ...optimizeOptions, backend: getBackend() })));
+    if (!result) optimized.set(entry, (result = profiled('optimize', () => optimize(entry.graph, { ...optimizeOptions, backend: getBackend() }))));
     return result;
   };
   const graphOf = (entry: Entry): Graph => optimizedOf(entry)?.graph ?? entry.graph;
 
   const trace = (sig: Signature, types = sig.types): Entry => {
     stats.traces++;
-    return traceEntry(fn, sig.spec, types, sig.staticTensors);
+    return profiled('trace', () => traceEntry(fn, sig.spec, types, sig.staticTensors));
   };
 
   const build = (sig: Signature): Slot => {

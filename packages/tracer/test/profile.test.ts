@@ -42,11 +42,19 @@ describe('profiling compiled functions', () => {
     for (const e of traceEvents.filter((t) => t.cat === 'node')) expect(inside(e, call)).toBe(true);
   });
 
-  it('records no eager ops while tracing: the first call shows its graph nodes only', () => {
+  it('shows a first call as tracing, optimizing and the graph nodes, with no eager ops', () => {
     const f = compile((a: Tensor) => a.mul(3).exp().sum());
     const report = profileSync(() => tidy(() => void f(x)));
     expect(report.rows.filter((r) => r.category === 'op')).toEqual([]);
-    expect(report.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['compiled function', 'fused[mul,exp,sum]']));
+    expect(report.rows.map((r) => [r.name, r.category, r.calls]).sort()).toEqual([
+      ['compiled function', 'compiled', 1], ['fused[mul,exp,sum]', 'node', 1], ['optimize function', 'compile', 1], ['trace function', 'compile', 1],
+    ]);
+    const { traceEvents } = report.chromeTrace();
+    const call = traceEvents.find((e) => e.cat === 'compiled')!;
+    for (const e of traceEvents.filter((t) => t !== call)) expect(inside(e, call)).toBe(true);
+    // A later call neither traces nor optimizes.
+    const later = profileSync(() => tidy(() => void f(x)));
+    expect(later.rows.filter((r) => r.category === 'compile')).toEqual([]);
   });
 
   it('nests the nodes of a scan body inside the scan node, once per step', () => {

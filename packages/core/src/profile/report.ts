@@ -6,10 +6,11 @@ import { nodeName, opBytes, opFlops } from './cost.js';
 /**
  * Where a span comes from: an eager `op` (a composite op holds the ops it expanded to), an op
  * run during a `backward` pass (the pass itself is a `backward` span too), the `vjp` (gradient
- * rule) of one op, a `compiled` function call, a `node` of the graph it ran (a kernel, a fused
- * kernel or a control-flow node), a loaded `model` run, or a `region` the user named.
+ * rule) of one op, a `compiled` function call, tracing or optimizing inside one (`compile`), a
+ * `node` of the graph it ran (a kernel, a fused kernel or a control-flow node), a loaded `model`
+ * run, or a `region` the user named (`profileRegion`).
  */
-export type SpanCategory = 'op' | 'backward' | 'vjp' | 'compiled' | 'node' | 'model' | 'region';
+export type SpanCategory = 'op' | 'backward' | 'vjp' | 'compiled' | 'compile' | 'node' | 'model' | 'region';
 
 /**
  * One timed piece of work: its name, what kind it is, when it began and ended (milliseconds on
