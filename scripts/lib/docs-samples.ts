@@ -12,6 +12,8 @@
  *  - `no-run` — neither run nor typechecked (a deliberate fragment; use sparingly).
  *  - `no-check` — run but not typechecked.
  *
+ * A line `console.log(…); // → text` must print exactly `text` (util.format of the arguments).
+ *
  * A block right after `<!-- from docs/examples/X.ts -->` is an excerpt: it must appear verbatim
  * in X, and X runs (once) in its place.
  */
@@ -39,6 +41,8 @@ export interface SampleChain {
   readonly file: string;
   readonly blocks: readonly CodeBlock[];
   readonly check: boolean;
+  /** Line of the chain's own first block (after any prelude): what the sample is named by. */
+  readonly line: number;
 }
 
 const FENCE = /^( *)(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/;
@@ -69,7 +73,7 @@ export const isTypeScript = (block: CodeBlock) => block.lang === 'ts' || block.l
 
 /** The runnable chains of a file's ts blocks. A `continue` block with nothing before it throws. */
 export function chainBlocks(blocks: readonly CodeBlock[]): SampleChain[] {
-  const chains: { file: string; blocks: CodeBlock[]; check: boolean }[] = [];
+  const chains: { file: string; blocks: CodeBlock[]; check: boolean; line: number }[] = [];
   const preludes = new Map<string, CodeBlock[]>();
   for (const block of blocks.filter(isTypeScript)) {
     if (block.flags.includes('no-run') || block.from !== undefined) continue;
@@ -80,7 +84,7 @@ export function chainBlocks(blocks: readonly CodeBlock[]): SampleChain[] {
       last.blocks.push(block);
       if (block.flags.includes('no-check')) last.check = false;
     } else {
-      chains.push({ file: block.file, blocks: [...prelude, block], check: !block.flags.includes('no-check') });
+      chains.push({ file: block.file, blocks: [...prelude, block], check: !block.flags.includes('no-check'), line: block.line });
     }
     if (block.flags.includes('prelude')) preludes.set(block.file, [...prelude, block]);
   }
@@ -125,29 +129,43 @@ export function rewriteRelativeImports(code: string, fromDir: string, toDir: str
   });
 }
 
+/**
+ * Prepended to every generated sample (one line, so line numbers stay easy to map): prints like
+ * console.log and throws when the text differs from what the docs say it prints.
+ */
+const EXPECT_HELPER = "import { format as __format } from 'node:util'; function __printed(where: string, expected: string, ...args: unknown[]): void { const got = __format(...args); console.log(got); if (got !== expected) throw new Error(`${where}: prints ${JSON.stringify(got)}, but the docs say ${JSON.stringify(expected)}`); }";
+
+/**
+ * `console.log(…); // → text` (a whole line) becomes a check that the call prints exactly
+ * `text`, so the outputs shown in the docs are tested too.
+ */
+export function checkPrinted(line: string, where: string): string {
+  const m = /^(\s*)console\.log\((.*)\);\s*\/\/ → (.*?)\s*$/.exec(line);
+  return m ? `${m[1]}__printed(${JSON.stringify(where)}, ${JSON.stringify(m[3])}, ${m[2]});` : line;
+}
+
 /** Writes each chain as `<outDir>/<slug>-L<line>.ts` and returns where each went. */
 export function writeSamples(root: string, chains: readonly SampleChain[], outDir: string): WrittenSample[] {
   mkdirSync(outDir, { recursive: true });
   // ES modules (top-level await allowed), wherever the folder is.
   writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
   return chains.map((chain) => {
-    const first = chain.blocks[0];
-    const id = `${chain.file.replace(/[^A-Za-z0-9]+/g, '-')}-L${first.line}`;
+    const id = `${chain.file.replace(/[^A-Za-z0-9]+/g, '-')}-L${chain.line}`;
     const path = join(outDir, `${id}.ts`);
-    const out: string[] = [];
-    const lineMap: number[] = [];
+    const out: string[] = [EXPECT_HELPER];
+    const lineMap: number[] = [0];
     for (const block of chain.blocks) {
       out.push(`// ${block.file}:${block.line}`);
       lineMap.push(0);
       rewriteRelativeImports(block.code, dirname(join(root, block.file)), outDir).split('\n').forEach((text, k) => {
-        out.push(text);
+        out.push(checkPrinted(text, `${block.file}:${block.line + k}`));
         lineMap.push(block.line + k);
       });
     }
     out.push('export {};', '');
     lineMap.push(0, 0);
     writeFileSync(path, out.join('\n'));
-    return { id, file: chain.file, line: first.line, path, check: chain.check, lineMap };
+    return { id, file: chain.file, line: chain.line, path, check: chain.check, lineMap };
   });
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WrittenSample } from '../lib/docs-samples.js';
-import { chainBlocks, collectBlocks, collectChains, excerptSources, extractBlocks, isTypeScript, markdownLine, rewriteRelativeImports, writeSamples } from '../lib/docs-samples.js';
+import { chainBlocks, checkPrinted, collectBlocks, collectChains, excerptSources, extractBlocks, isTypeScript, markdownLine, rewriteRelativeImports, writeSamples } from '../lib/docs-samples.js';
 import type { SampleResult } from '../lib/docs-samples-runner.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -33,7 +33,12 @@ describe('extracting samples from markdown', () => {
     expect(chains.map((c) => [c.blocks.map((b) => b.line), c.check])).toEqual([[[4, 8], true], [[17], false]]);
     const withPrelude = chainBlocks(extractBlocks('p.md', '```ts\na\n```\n```ts prelude\nb\n```\n```ts\nc\n```\n```ts continue\nd\n```\n```ts\ne\n```\n'));
     expect(withPrelude.map((c) => c.blocks.map((b) => b.code).join(''))).toEqual(['a', 'b', 'bcd', 'be']);
+    expect(withPrelude.map((c) => c.line)).toEqual([2, 5, 8, 14]);
     expect(() => chainBlocks(extractBlocks('y.md', '```ts continue\nx\n```\n'))).toThrow(/y\.md:2: a `ts continue` block needs a runnable ts block before it/);
+  });
+  it('turns `console.log(…); // → text` into a check of the printed text', () => {
+    expect(checkPrinted("  console.log(a.shape, f(1)); // → [ 2, 3 ] 1 ", 'x.md:7')).toBe('  __printed("x.md:7", "[ 2, 3 ] 1", a.shape, f(1));');
+    expect(checkPrinted('console.log(a); // [ 2, 3 ]', 'x.md:7')).toBe('console.log(a); // [ 2, 3 ]');
   });
   it('rewrites relative imports for the generated file\'s folder', () => {
     expect(rewriteRelativeImports("import { a } from '../examples/a.js';\nconst m = await import('./b.js');", '/r/docs/guide', '/r/node_modules/.cache/s'))
@@ -41,11 +46,60 @@ describe('extracting samples from markdown', () => {
   });
 });
 
-describe('the docs\' samples', () => {
-  const blocks = collectBlocks(ROOT);
+/** Runs written samples in the runner process; results by id. */
+function runSamples(dir: string, samples: readonly WrittenSample[], timeout: number): { results: Map<string, SampleResult>; failure: string } {
+  const manifest = join(dir, 'manifest.json');
+  const out = join(dir, 'results.json');
+  writeFileSync(manifest, JSON.stringify(samples));
+  let failure = '';
+  try {
+    execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['--conditions=kiln-source', join(ROOT, 'scripts/lib/docs-samples-runner.ts'), manifest, out, join(dir, 'work')], {
+      cwd: ROOT, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    failure = String((e as { stderr?: string }).stderr || e);
+  }
+  const results = new Map<string, SampleResult>();
+  try {
+    for (const r of JSON.parse(readFileSync(out, 'utf8')) as SampleResult[]) results.set(r.id, r);
+  } catch {
+    // no results file: every sample reports the runner's failure
+  }
+  return { results, failure };
+}
+
+const cacheDir = () => {
   const base = join(ROOT, 'node_modules/.cache/kiln-docs-samples');
   mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, 'run-'));
+  return mkdtempSync(join(base, 'run-'));
+};
+
+describe('the runner (negative controls)', () => {
+  it('reports a throw and a wrong printed value with the markdown line; runs the rest', () => {
+    const dir = cacheDir();
+    try {
+      const md = [
+        '```ts', "import { tensor } from '@kiln/eager';", 'console.log(tensor([1, 2]).shape); // → [ 2 ]', '```',
+        '```ts', "import { tensor } from '@kiln/eager';", 'console.log(tensor([1, 2]).shape); // → [ 3 ]', '```',
+        '```ts', 'const x = 1;', "if (x === 1) throw new RangeError('broken sample');", '```', '',
+      ].join('\n');
+      const samples = writeSamples(ROOT, chainBlocks(extractBlocks('docs/t.md', md)), join(dir, 'src'));
+      const { results } = runSamples(dir, samples, 60_000);
+      const [ok, wrong, thrown] = samples.map((s) => results.get(s.id));
+      expect(ok).toMatchObject({ ok: true, output: '[ 2 ]\n' });
+      expect(wrong?.error).toBe('Error: docs/t.md:7: prints "[ 2 ]", but the docs say "[ 3 ]"');
+      expect(thrown?.error).toBe('RangeError: broken sample');
+      const frame = (thrown?.stack ?? '').split('\n').find((l) => l.includes(samples[2].path)) ?? '';
+      expect(markdownLine(samples[2], Number(/:(\d+):\d+\)?$/.exec(frame)?.[1]))).toBe('docs/t.md:11');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the docs\' samples', () => {
+  const blocks = collectBlocks(ROOT);
+  const dir = cacheDir();
   // Excerpted programs run whole (docs/examples is typechecked with the repository), then the samples.
   const programs: WrittenSample[] = excerptSources(blocks).map((e) => ({ id: `program-${e.path.replace(/[^A-Za-z0-9]+/g, '-')}`, file: e.path, group: e.file, line: 1, path: join(ROOT, e.path), check: false, lineMap: [] }));
   const samples = [...programs, ...writeSamples(ROOT, collectChains(blocks), join(dir, 'src'))];
@@ -54,21 +108,9 @@ describe('the docs\' samples', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(() => {
-    const manifest = join(dir, 'manifest.json');
-    const out = join(dir, 'results.json');
-    writeFileSync(manifest, JSON.stringify(samples));
-    try {
-      execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['--conditions=kiln-source', join(ROOT, 'scripts/lib/docs-samples-runner.ts'), manifest, out, join(dir, 'work')], {
-        cwd: ROOT, encoding: 'utf8', timeout: 170_000, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    } catch (e) {
-      runnerFailure = String((e as { stderr?: string }).stderr || e);
-    }
-    try {
-      for (const r of JSON.parse(readFileSync(out, 'utf8')) as SampleResult[]) results.set(r.id, r);
-    } catch {
-      // no results file: every sample reports the runner's failure
-    }
+    const run = runSamples(dir, samples, 170_000);
+    for (const [id, r] of run.results) results.set(id, r);
+    runnerFailure = run.failure;
   }, 180_000);
 
   it('there are samples to run', () => {
