@@ -10,6 +10,8 @@ export interface BenchReport {
   readonly date: string;
   readonly machine: MachineInfo;
   readonly records: readonly BenchRecord[];
+  /** 1, 5 and 15-minute load averages when the run finished (with the machine's at the start: how busy the machine was). */
+  readonly loadAverageAtEnd?: readonly number[];
 }
 
 /** A number with about 3 significant digits, no exponent: 1234.5 → '1235', 12.345 → '12.3', 0.01234 → '0.0123'. */
@@ -115,7 +117,7 @@ export function formatMarkdown(report: BenchReport): string {
   return [
     '# Benchmark results',
     '',
-    `${report.date} — ${formatMachine(report.machine)}.`,
+    `${report.date} — ${formatMachine(report.machine)}${report.loadAverageAtEnd === undefined ? '' : `; at the end ${report.loadAverageAtEnd.join(' / ')}`}.`,
     '',
     ...formatThreads(report.machine.threads),
     'Times are per run (median / min / max over the timed repetitions, after warm-up). Compare numbers only within one run.',

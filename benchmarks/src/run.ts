@@ -12,6 +12,7 @@
  * as FAILED and the run goes on; the exit status is then 1.
  */
 import { getNumThreads, usableThreads } from '@kiln/backend-cpu';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runWorkloads } from './harness.js';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   console.log(formatMachine(machine));
   console.log(`warm-up ${warmup}, repetitions ${repetitions}${quick ? ' (--quick: at most 1 warm-up and 3 repetitions per implementation)' : ''}\n`);
   const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, budgetMs: quick ? 5_000 : 20_000, ...(quick ? { maxWarmup: warmup, maxRepetitions: repetitions } : {}) });
-  const paths = writeReport(outDir, { date: new Date().toISOString(), machine, records });
+  const paths = writeReport(outDir, { date: new Date().toISOString(), machine, records, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) });
   console.log(`\n${formatTable(records)}\n\nwrote ${paths.json}\nwrote ${paths.markdown}`);
   const failed = records.filter((r) => r.failed !== undefined);
   if (failed.length > 0) {
