@@ -12,7 +12,7 @@ import { Code, I32, V128, encodeModule } from './emitter.js';
  */
 
 /** Planes·rows below this many outputs stay on the JS kernel (copies and a call cost more). */
-export const WASM_MAXPOOL_MIN_OUTPUTS = 1 << 14;
+export const WASM_MAXPOOL_MIN_OUTPUTS = 1 << 12;
 const MIN_OUTPUTS_PER_THREAD = 1 << 16;
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
