@@ -62,7 +62,13 @@ export function saveCheckpoint(options: SaveCheckpointOptions): Uint8Array {
   if (options === null || typeof options !== 'object') throw new ArgumentError('saveCheckpoint: expected { module?, optimizer?, rng?, metadata? }');
   const tensors = new Map<string, HostTensor>();
   const metadata: Record<string, AttrValue> = {};
-  if (options.module) for (const [key, t] of Object.entries(options.module.stateDict())) tensors.set(`module/${key}`, host(t));
+  if (options.module) {
+    // stateDict()'s tensors are new objects sharing the module's data: read them, then let them go.
+    for (const [key, t] of Object.entries(options.module.stateDict())) {
+      tensors.set(`module/${key}`, host(t));
+      t.dispose();
+    }
+  }
   if (options.optimizer) {
     const dict = options.optimizer.stateDict();
     metadata['optimizer/name'] = options.optimizer.name;

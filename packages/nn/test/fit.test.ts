@@ -8,7 +8,7 @@ import { settleGarbage } from './helpers/settle.js';
 import type { Callback, EpochLogs } from '../src/index.js';
 import {
   Adam, DataLoader, Linear, ReLU, SGD, Sequential, accuracy, batches, checkpoint, crossEntropy, earlyStopping, fit,
-  historyFromJsonl, jsonlLogger, plotHistorySvg, progressBar, resumeFrom, trainTestSplit,
+  historyFromJsonl, jsonlLogger, plotHistorySvg, progressBar, resumeFrom, saveCheckpoint, trainTestSplit,
 } from '../src/index.js';
 
 /** A small classification problem: 40 rows of 4 features, 3 classes; 4 batches of 10 per epoch. */
@@ -252,5 +252,16 @@ describe('fit on the digits', () => {
     for (const t of [trainX, trainY, testX, testY]) t.dispose();
     optimizer.dispose();
     model.dispose();
+  });
+});
+
+describe('saveCheckpoint and memory', () => {
+  it('leaves no tensor behind (the stateDict it reads is disposed)', () => {
+    const p = problem();
+    saveCheckpoint({ module: p.model, optimizer: p.optimizer }); // warm: anything made once
+    const before = memory().numTensors;
+    for (let i = 0; i < 3; i++) saveCheckpoint({ module: p.model, optimizer: p.optimizer });
+    expect(memory().numTensors).toBe(before);
+    p.dispose();
   });
 });
