@@ -24,7 +24,7 @@ export default defineConfig({
         test: { name: 'default', include: ['packages/*/test/**/*.test.ts', 'benchmarks/test/**/*.test.ts', 'scripts/test/**/*.test.ts'] },
       },
       ...[1, 2].map((threads) => ({
-        extends: true,
+        extends: true as const,
         test: { name: `cpu-threads-${threads}`, include: CPU_THREAD_SUITES, env: { KILN_THREADS: String(threads) } },
       })),
     ],
