@@ -127,6 +127,13 @@ describe('profileSync (eager)', () => {
     expect(activeProfiler()).toBeNull();
   });
 
+  it('refuses a function that returns a promise, naming the async form', async () => {
+    let pending: Promise<void> | undefined;
+    expect(() => profileSync(() => (pending = new Promise((r) => setTimeout(r, 1))))).toThrowError(/returned a promise.*await profile\(fn\)/);
+    expect(activeProfiler()).toBeNull();
+    await pending;
+  });
+
   it('profiles an async function until its promise settles', async () => {
     const report = await profile(async () => {
       tidy(() => void relu(a));

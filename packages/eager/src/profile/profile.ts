@@ -1,5 +1,5 @@
 import type { Attrs, Node, OpDef, ProfileSpan, SpanCategory, TensorType } from '@kiln/core';
-import { nodeSpan, ProfileReport } from '@kiln/core';
+import { ArgumentError, nodeSpan, ProfileReport } from '@kiln/core';
 import type { Tensor } from '../tensor.js';
 import type { BindOp, OpProfiler } from './hook.js';
 import { profiling } from './hook.js';
@@ -121,13 +121,18 @@ function stop(session: Session): ProfileReport {
  */
 export function profileSync(fn: () => unknown): ProfileReport {
   const session = start();
+  let result: unknown;
   try {
-    fn();
+    result = fn();
   } catch (e) {
     profiling.active = session.previous;
     throw e;
   }
-  return stop(session);
+  const report = stop(session);
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    throw new ArgumentError('profileSync: the function returned a promise, so the work after its first await would go unrecorded; use `await profile(fn)` for async functions');
+  }
+  return report;
 }
 
 /**
