@@ -3,6 +3,7 @@ import type { WebGPUKernel } from '../kernel.js';
 import { registerCreationKernels } from './creation.js';
 import { registerIndexingKernels } from './indexing.js';
 import { registerMathKernels } from './math_ops.js';
+import { registerMatmulKernels } from './matmul.js';
 import { registerReduceKernels } from './reduce.js';
 import { registerShapingKernels } from './shaping.js';
 
@@ -13,4 +14,5 @@ export function registerWebGPUKernels(registry: KernelRegistry<WebGPUKernel>): v
   registerReduceKernels(registry);
   registerShapingKernels(registry);
   registerIndexingKernels(registry);
+  registerMatmulKernels(registry);
 }
