@@ -8,5 +8,8 @@ kiln_setup
 log "typecheck (tsc -p tsconfig.json: sources, tests, benchmarks, scripts, examples)"
 pnpm exec tsc -p tsconfig.json
 
+log "API reference (typedoc → docs/api; doc-comment warnings fail)"
+pnpm run docs:api
+
 log "vitest run"
 pnpm exec vitest run "$@"
