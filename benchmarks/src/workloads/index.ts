@@ -6,6 +6,7 @@ import { elementwiseChain } from './kiln-fusion.js';
 import { compiledNewBatchSize } from './kiln-dynamic.js';
 import { scanRnnTrainingStep } from './kiln-control.js';
 import { deployWorkloads } from './kiln-deploy.js';
+import { normalizeWorkloads } from './kiln-normalize.js';
 import { cnnWorkloads } from './cnn.js';
 
 /**
@@ -13,5 +14,5 @@ import { cnnWorkloads } from './cnn.js';
  * implementations of the same workloads: see `withPeers` in ../peers/index.ts.
  */
 export function allWorkloads(): Workload[] {
-  return [eagerDispatchAdd(), matmulSquare(256), matmulSquare(512), matmulSquare(1024), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep(), ...deployWorkloads(), ...cnnWorkloads()];
+  return [eagerDispatchAdd(), matmulSquare(256), matmulSquare(512), matmulSquare(1024), mlpTrainingStep(), ...compiledVsEagerWorkloads(), elementwiseChain(), compiledNewBatchSize(), scanRnnTrainingStep(), ...deployWorkloads(), ...cnnWorkloads(), ...normalizeWorkloads()];
 }

@@ -5,7 +5,7 @@ import { matmulOf } from '../kernels/matmul.js';
 import { broadcastIndex } from '../kernels/util.js';
 import { allocateAccumulators, allocateStored, collectOutputs, compileFused } from './kernel.js';
 import { PRODUCT_ROWS, productRows } from './product.js';
-import { runWasmElementwise, wasmElementwise } from '../wasm/elementwise.js';
+import { runWasmElementwise, WASM_ELEMENTWISE_MIN_ELEMENTS, wasmElementwise } from '../wasm/elementwise.js';
 
 function bodyOf(op: string, subgraphs: readonly Graph[] | undefined): Graph {
   if (!subgraphs || subgraphs.length !== 1) {
@@ -14,12 +14,7 @@ function bodyOf(op: string, subgraphs: readonly Graph[] | undefined): Graph {
   return subgraphs[0];
 }
 
-/**
- * Domains below this many elements run the generated JavaScript even when the body lowers to
- * WebAssembly: there the call, the copies and V8's first (baseline-compiled) calls of a new
- * module cost more than they save (measured in docs/design/cpu-wasm.md).
- */
-export const WASM_ELEMENTWISE_MIN_ELEMENTS = 4096;
+export { WASM_ELEMENTWISE_MIN_ELEMENTS };
 
 /** The body's outputs computed by its WebAssembly kernel (float32 bodies that lower), or null. */
 function runWasm(body: Graph, inputs: Parameters<CpuKernel>[0], out: Parameters<CpuKernel>[3]): TypedArray[] | null {

@@ -2,13 +2,21 @@ import type { KernelRegistry } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { remainder } from './math.js';
 import { broadcastIndex, output } from './util.js';
+import { WASM_ELEMENTWISE_MIN_ELEMENTS } from '../wasm/elementwise.js';
+import { EXACT_BINARY_OPS, wasmBinaryF32 } from '../wasm/elementwise_ops.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
-function zip(f: Scalar2, intF?: Scalar2): CpuKernel {
+/**
+ * `wasmOp`: the op's name when its float32 WebAssembly code is bit-identical to `f` rounded to
+ * float32 (EXACT_BINARY_OPS); large float32 operands then take that path.
+ */
+function zip(f: Scalar2, intF?: Scalar2, wasmOp?: string): CpuKernel {
   return ([a, b], _attrs, [out], into) => {
     const fn = intF && a.dtype === 'int32' ? intF : f;
     const dst = output(out.dtype, out.shape, into?.[0]);
+    if (wasmOp && dst.length >= WASM_ELEMENTWISE_MIN_ELEMENTS && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32' &&
+      wasmBinaryF32(wasmOp, a.data, a.shape, b.data, b.shape, dst)) return [dst];
     const ia = broadcastIndex(a.shape, out.shape);
     const ib = broadcastIndex(b.shape, out.shape);
     const x = a.data;
@@ -66,6 +74,6 @@ const where: CpuKernel = ([c, a, b], _attrs, [out], into) => {
 };
 
 export function registerBinaryKernels(registry: KernelRegistry<CpuKernel>): void {
-  for (const [name, [f, intF]] of Object.entries(BINARY)) registry.register(name, zip(f, intF));
+  for (const [name, [f, intF]] of Object.entries(BINARY)) registry.register(name, zip(f, intF, EXACT_BINARY_OPS.has(name) ? name : undefined));
   registry.register('where', where);
 }

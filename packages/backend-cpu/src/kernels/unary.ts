@@ -2,11 +2,16 @@ import type { KernelRegistry } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { erf, roundHalfEven } from './math.js';
 import { output } from './util.js';
+import { WASM_ELEMENTWISE_MIN_ELEMENTS } from '../wasm/elementwise.js';
+import { EXACT_UNARY_OPS, wasmUnaryF32 } from '../wasm/elementwise_ops.js';
 
-function map(f: (x: number) => number): CpuKernel {
+/** `wasmOp`: the op's name when its float32 WebAssembly code is bit-identical to `f` (EXACT_UNARY_OPS). */
+function map(f: (x: number) => number, wasmOp?: string): CpuKernel {
   return ([x], _attrs, [out], into) => {
     const src = x.data;
     const dst = output(out.dtype, out.shape, into?.[0]);
+    if (wasmOp && dst.length >= WASM_ELEMENTWISE_MIN_ELEMENTS && x.dtype === 'float32' && out.dtype === 'float32' &&
+      wasmUnaryF32(wasmOp, src, x.shape, dst)) return [dst];
     for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
     return [dst];
   };
@@ -52,6 +57,6 @@ function truncToInt32(v: number): number {
 }
 
 export function registerUnaryKernels(registry: KernelRegistry<CpuKernel>): void {
-  for (const [name, f] of Object.entries(UNARY)) registry.register(name, map(f));
+  for (const [name, f] of Object.entries(UNARY)) registry.register(name, map(f, EXACT_UNARY_OPS.has(name) ? name : undefined));
   registry.register('cast', cast);
 }

@@ -15,6 +15,13 @@ import { BLOCK, lowerBody, type LoweredBody, SLOT_BYTES, whyNotLowerable } from 
  * Work is a function of a range [lo, hi) of the domain, so a caller may split it (threads).
  */
 
+/**
+ * Domains below this many elements run JavaScript even when the work lowers to WebAssembly:
+ * there the call, the block copies and V8's first (baseline-compiled) calls of a new module
+ * cost more than they save. Fused kernels and the eager float32 fast paths use it.
+ */
+export const WASM_ELEMENTWISE_MIN_ELEMENTS = 4096;
+
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 interface WasmApi {
   Memory: new (d: { initial: number }) => WasmMemory;

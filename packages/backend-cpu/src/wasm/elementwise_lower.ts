@@ -1,6 +1,6 @@
 import type { Graph, Node, Value } from '@kiln/core';
-import { FUSIBLE_REDUCTIONS } from '@kiln/core';
-import { fullValue } from '../codegen/emit.js';
+import type { DType } from '@kiln/core';
+import { FUSIBLE_REDUCTIONS, toTypedArray } from '@kiln/core';
 import { Code, I32, encodeModule } from './emitter.js';
 import { VecMath } from './math.js';
 
@@ -69,6 +69,11 @@ export function whyNotLowerable(body: Graph): string | null {
     if (!ok) return `op '${n.op}' (${ins.join(', ')} → ${out}) has no vector code`;
   }
   return null;
+}
+
+/** The value a `full` node holds, as stored in its dtype. */
+function fullValue(value: number, dtype: DType): number {
+  return toTypedArray(dtype, [value])[0];
 }
 
 function isConstant(v: Value, body: Graph, value: number): boolean {
