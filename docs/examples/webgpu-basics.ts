@@ -45,5 +45,6 @@ try {
 }
 console.log('after .to():', await x.add(mixed.to('webgpu')).data());
 
-// Let the device go so Node can exit.
+// Back to the CPU for whatever runs next in this process, and let the device go so Node can exit.
+setBackend('cpu');
 webgpu.destroy();
