@@ -1,10 +1,10 @@
 import type { Backend, TypedArray } from '@kiln/core';
 import { ArgumentError } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
-import { getBackend, tensor } from '@kiln/eager';
+import { activeProfiler, getBackend, tensor } from '@kiln/eager';
 import type { LoadedModel, LoadModelOptions } from '@kiln/runtime';
 import { loadModel } from '@kiln/runtime';
-import type { Metadata, Producer, Signature, SignatureInput, SignatureOutput, SymbolicShapes } from '@kiln/serializer';
+import type { HostTensor, Metadata, Producer, Signature, SignatureInput, SignatureOutput, SymbolicShapes } from '@kiln/serializer';
 import { writeModel } from '@kiln/serializer';
 import type { CompiledFunction } from './compile.js';
 import type { Entry } from './entry.js';
@@ -178,8 +178,20 @@ export function load(bytes: Uint8Array, options: Partial<LoadModelOptions<unknow
   const model = loadModel(bytes, { ...options, backend });
   return {
     signature: model.signature, model,
-    run: (...inputs) => model.run(...inputs.map((t) => ({ dtype: t.dtype, shape: [...t.shape], data: t.dataSync() })))
-      .map((r) => tensor(r.data, { dtype: r.dtype, shape: r.shape })),
+    run: (...inputs) => {
+      const host = inputs.map((t) => ({ dtype: t.dtype, shape: [...t.shape], data: t.dataSync() }));
+      // Inside profile(), the model's run and its nodes join the profile (same clock).
+      const profiler = activeProfiler();
+      let results: HostTensor[];
+      if (profiler) {
+        const profiled = model.profile(...host);
+        profiler.spans.push(...[...profiled.report.spans].reverse()); // children before parents, as recorded
+        results = profiled.results;
+      } else {
+        results = model.run(...host);
+      }
+      return results.map((r) => tensor(r.data, { dtype: r.dtype, shape: r.shape }));
+    },
     dispose: () => model.dispose(),
   };
 }

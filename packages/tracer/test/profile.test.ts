@@ -7,7 +7,7 @@ import type { ChromeTraceEvent } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
 import { manualSeed, matmul, memory, profileSync, rand, relu, scan, tanh, tidy } from '@kiln/eager';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../src/index.js';
+import { compile, load, save } from '../src/index.js';
 
 const inside = (child: ChromeTraceEvent, parent: ChromeTraceEvent) =>
   Math.round(child.ts * 1000) >= Math.round(parent.ts * 1000) && Math.round((child.ts + child.dur) * 1000) <= Math.round((parent.ts + parent.dur) * 1000);
@@ -55,6 +55,21 @@ describe('profiling compiled functions', () => {
     // A later call neither traces nor optimizes.
     const later = profileSync(() => tidy(() => void f(x)));
     expect(later.rows.filter((r) => r.category === 'compile')).toEqual([]);
+  });
+
+  it('puts a loaded model run inside a profile: its nodes inside its run span', () => {
+    const layer = compile((a: Tensor, m: Tensor) => relu(matmul(a, m)));
+    const model = load(save(layer, [x, w]));
+    const want = tidy(() => relu(matmul(x, w)).toArray());
+    let got: unknown;
+    const report = profileSync(() => {
+      got = tidy(() => model.run(x, w)[0].toArray());
+    });
+    expect(got).toEqual(want);
+    expect(report.rows.map((r) => [r.name, r.category, r.calls]).sort()).toEqual([['fused[matmul,relu]', 'node', 1], ['model run', 'model', 1]]);
+    const { traceEvents } = report.chromeTrace();
+    expect(inside(traceEvents[1], traceEvents[0])).toBe(true);
+    model.dispose();
   });
 
   it('nests the nodes of a scan body inside the scan node, once per step', () => {
