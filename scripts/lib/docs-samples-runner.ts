@@ -1,6 +1,7 @@
 /**
  * Runs the docs' code samples written by scripts/lib/docs-samples.ts, one after another in this
- * one process (a process each would cost a second of start-up per sample): imports each module,
+ * one process (a process each would cost a second of start-up per sample): imports each module
+ * (whole example programs run as child processes, since they may exit or switch backends),
  * with the working directory a scratch folder per markdown file (so samples that write files
  * leave nothing in the repository, and later samples of the same file can read them), and writes
  * what happened to a JSON file.
@@ -9,8 +10,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { setBackend } from '@kiln/eager';
 import type { WrittenSample } from './docs-samples.js';
 
 export interface SampleResult {
@@ -22,6 +25,7 @@ export interface SampleResult {
   readonly stack?: string;
 }
 
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 const [manifestPath, resultsPath, workdir] = process.argv.slice(2).map((p) => resolve(p));
 const samples = JSON.parse(readFileSync(manifestPath, 'utf8')) as WrittenSample[];
 const results: SampleResult[] = [];
@@ -38,6 +42,17 @@ for (const sample of samples) {
   process.chdir(dir);
   process.argv = [process.argv[0], sample.path]; // a program reading its arguments sees none
   const t0 = performance.now();
+  if (sample.program) {
+    // Programs may set the default backend, exit, or read their arguments: a process each.
+    const child = spawnSync(TSX, ['--conditions=kiln-source', sample.path], { cwd: dir, encoding: 'utf8', timeout: 150_000 });
+    const text = `${child.stdout ?? ''}${child.stderr ?? ''}`;
+    const ok = child.status === 0;
+    results.push({ id: sample.id, ok, ms: performance.now() - t0, output: text, ...(ok ? {} : { error: `exit status ${child.status ?? child.signal}`, stack: '' }) });
+    Object.assign(console, original);
+    process.stdout.write = writeOut;
+    writeFileSync(resultsPath, JSON.stringify(results));
+    continue;
+  }
   try {
     await import(pathToFileURL(sample.path).href);
     results.push({ id: sample.id, ok: true, ms: performance.now() - t0, output });
@@ -47,6 +62,7 @@ for (const sample of samples) {
   } finally {
     Object.assign(console, original);
     process.stdout.write = writeOut;
+    setBackend('cpu'); // a sample that chose another backend does not choose it for the next
   }
   writeFileSync(resultsPath, JSON.stringify(results));
 }

@@ -116,6 +116,8 @@ export interface WrittenSample {
   readonly check: boolean;
   /** The markdown file whose samples share this one's working directory (default `file`). */
   readonly group?: string;
+  /** A whole program (an excerpted example): run in a process of its own, as its users would. */
+  readonly program?: boolean;
   /** For each generated line (index 0 = line 1): the markdown line, or 0 for added lines. */
   readonly lineMap: readonly number[];
 }

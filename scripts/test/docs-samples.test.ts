@@ -101,7 +101,7 @@ describe('the docs\' samples', () => {
   const blocks = collectBlocks(ROOT);
   const dir = cacheDir();
   // Excerpted programs run whole (docs/examples is typechecked with the repository), then the samples.
-  const programs: WrittenSample[] = excerptSources(blocks).map((e) => ({ id: `program-${e.path.replace(/[^A-Za-z0-9]+/g, '-')}`, file: e.path, group: e.file, line: 1, path: join(ROOT, e.path), check: false, lineMap: [] }));
+  const programs: WrittenSample[] = excerptSources(blocks).map((e) => ({ id: `program-${e.path.replace(/[^A-Za-z0-9]+/g, '-')}`, file: e.path, group: e.file, line: 1, path: join(ROOT, e.path), check: false, program: true, lineMap: [] }));
   const samples = [...programs, ...writeSamples(ROOT, collectChains(blocks), join(dir, 'src'))];
   const results = new Map<string, SampleResult>();
   let runnerFailure = '';
