@@ -36,6 +36,12 @@ export function historyFromJsonl(text: string): History {
  * The lines worth plotting from a history, against the global step: the training loss per step,
  * and each epoch metric at its epoch's last step — losses on the left axis, metrics named like
  * accuracy on the right.
+ *
+ * @example
+ * ```ts
+ * const series = historySeries(history); // [{ name: 'training loss (per step)', points }, …]
+ * writeFileSync('loss.svg', plotMetricsSvg(series.filter((s) => s.axis !== 'right'), { title: 'losses' }));
+ * ```
  */
 export function historySeries(history: History): PlotSeries[] {
   const series: PlotSeries[] = [];
