@@ -4,6 +4,7 @@ import { registerCreationKernels } from './creation.js';
 import { registerIndexingKernels } from './indexing.js';
 import { registerMathKernels } from './math_ops.js';
 import { registerMatmulKernels } from './matmul.js';
+import { registerRandomKernels } from './random.js';
 import { registerReduceKernels } from './reduce.js';
 import { registerShapingKernels } from './shaping.js';
 
@@ -15,4 +16,5 @@ export function registerWebGPUKernels(registry: KernelRegistry<WebGPUKernel>): v
   registerShapingKernels(registry);
   registerIndexingKernels(registry);
   registerMatmulKernels(registry);
+  registerRandomKernels(registry);
 }

@@ -5,5 +5,5 @@
  */
 export const PENDING_KERNELS: ReadonlySet<string> = new Set([
   'conv2d', 'maxPool2d', 'avgPool2d', 'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
-  'randomUniform', 'randomNormal', 'fusedElementwise', 'matmulEpilogue',
+  'fusedElementwise', 'matmulEpilogue',
 ]);
