@@ -229,12 +229,16 @@ export function graphToSvg(file: ModelFile, options: GraphSvgOptions = {}): stri
     out.push(`<path d="${d}" fill="none" stroke="#8a8a8a" stroke-width="1.3" marker-end="url(#arrow)"/>`);
   }
   // one label per value, beside the point where its edges leave the source
+  // (a node with several outputs read elsewhere stacks their labels)
   const labelled = new Set<Value>();
+  const stacked = new Map<number, number>();
   for (const e of routed) {
     if (labelled.has(e.value)) continue;
     labelled.add(e.value);
+    const k = stacked.get(e.from) ?? 0;
+    stacked.set(e.from, k + 1);
     const x = pos[e.from].x + pos[e.from].w / 2 + 6;
-    const y = pos[e.from].y + pos[e.from].h + 14;
+    const y = pos[e.from].y + pos[e.from].h + 14 + 13 * k;
     out.push(`<rect x="${r(x - 2)}" y="${r(y - 10)}" width="${r(textW(e.label, 10) + 4)}" height="13" rx="2" fill="#ffffff" fill-opacity="0.9"/>`);
     out.push(`<text x="${r(x)}" y="${r(y)}" font-size="10" fill="#555">${esc(e.label)}</text>`);
   }
