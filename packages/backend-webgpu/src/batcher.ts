@@ -53,7 +53,8 @@ export class CommandBatcher {
     this.encoder = this.device.createCommandEncoder();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => {
+      // A microtask (queueMicrotask is not in the ES library this package compiles against).
+      void Promise.resolve().then(() => {
         this.flushScheduled = false;
         this.flush();
       });
