@@ -69,15 +69,22 @@ export function formatComparison(records: readonly BenchRecord[]): string {
   const sections = workloads.map((w) => {
     const rows = records.filter((r) => r.workload === w);
     const median = (impl: string) => rows.find((r) => r.implementation === impl && r.medianMs !== null)?.medianMs ?? null;
-    const eager = median(KILN_EAGER);
-    const compiled = median(KILN_COMPILED);
+    // Workloads without Kiln eager / compiled rows (e.g. the deploy runtime) compare with their first Kiln implementation.
+    const other = rows.find((r) => isKiln(r.implementation))?.implementation;
+    const [first, second] = median(KILN_EAGER) !== null || median(KILN_COMPILED) !== null || other === undefined
+      ? [{ label: 'Kiln eager', impl: KILN_EAGER }, { label: 'Kiln compiled', impl: KILN_COMPILED }]
+      : [{ label: other, impl: other }, null];
+    const eager = median(first.impl);
+    const compiled = second === null ? null : median(second.impl);
     const ratio = (kiln: number | null, r: BenchRecord) => (kiln === null || r.medianMs === null || isKiln(r.implementation) ? '' : `${formatNumber(kiln / r.medianMs)}×`);
     const body = rows.map((r) => {
       const time = r.failed !== undefined ? `FAILED: ${r.failed}` : r.skipped !== undefined ? `skipped: ${r.skipped}` : formatNumber(r.medianMs!);
       const rate = r.usPerOp !== undefined ? `${formatNumber(r.usPerOp)} µs/op` : r.gflops !== undefined ? `${formatNumber(r.gflops)} GFLOP/s` : '';
-      return `| ${[r.implementation, time, rate, ratio(eager, r), ratio(compiled, r)].map(cell).join(' | ')} |`;
+      const ratios = second === null ? [ratio(eager, r)] : [ratio(eager, r), ratio(compiled, r)];
+      return `| ${[r.implementation, time, rate, ...ratios].map(cell).join(' | ')} |`;
     });
-    return [`### ${w}`, '', '| implementation | median ms | rate | Kiln eager / this | Kiln compiled / this |', '|---|---|---|---|---|', ...body].join('\n');
+    const heads = [first, ...(second === null ? [] : [second])].map((k) => `${k.label} / this`);
+    return [`### ${w}`, '', `| implementation | median ms | rate | ${heads.join(' | ')} |`, `|---|---|---|${heads.map(() => '---').join('|')}|`, ...body].join('\n');
   });
   return sections.join('\n\n');
 }
