@@ -1,5 +1,6 @@
 import type { KernelRegistry } from '@kiln/core';
 import type { WebGPUKernel } from '../kernel.js';
+import { registerConvKernels } from './conv.js';
 import { registerCreationKernels } from './creation.js';
 import { registerIndexingKernels } from './indexing.js';
 import { registerMathKernels } from './math_ops.js';
@@ -17,4 +18,5 @@ export function registerWebGPUKernels(registry: KernelRegistry<WebGPUKernel>): v
   registerIndexingKernels(registry);
   registerMatmulKernels(registry);
   registerRandomKernels(registry);
+  registerConvKernels(registry);
 }

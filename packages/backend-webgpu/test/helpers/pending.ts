@@ -4,6 +4,6 @@
  * kernel groups land; see docs/design/webgpu.md for the order.
  */
 export const PENDING_KERNELS: ReadonlySet<string> = new Set([
-  'conv2d', 'maxPool2d', 'avgPool2d', 'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
+  'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
   'fusedElementwise', 'matmulEpilogue',
 ]);
