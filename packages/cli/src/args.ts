@@ -36,7 +36,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       + 'then with its training step compiled (printing the speedup), checks test accuracy, saves\n'
       + 'model.kiln and model.onnx (batch-dynamic), runs model.kiln in a separate runtime-only\n'
       + 'process (`kiln run`) and checks its predictions match, and draws training.svg and\n'
-      + 'graph.svg. About 10-20 s on a 2-core machine.',
+      + 'graph.svg. 5-20 s on a 2-core machine.',
     options: {
       out: { kind: 'value', arg: '<dir>', help: 'where to write the artifacts (default: out)' },
       'eager-epochs': { kind: 'value', arg: '<n>', help: 'epochs trained eagerly (default 5)' },

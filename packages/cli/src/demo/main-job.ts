@@ -258,6 +258,7 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobSummar
     ...(failure ? { failure } : {}),
   };
   writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+  const pad = 1 + Math.max(...[kilnPath, onnxPath, testSetPath, imagesPath, plotPath, graphPath, summaryPath].map((p) => shown(p).length));
   log([
     '',
     'summary',
@@ -266,13 +267,13 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobSummar
     `  test accuracy  ${(100 * accuracy).toFixed(2)}%`,
     `  runtime-only   ${matching}/${rows} predictions match`,
     '  artifacts',
-    `    ${shown(kilnPath).padEnd(18)} compiled inference graph + weights, batch-dynamic (${kilnBytes.toLocaleString('en-US')} bytes)`,
-    `    ${shown(onnxPath).padEnd(18)} the same graph as ONNX opset 17 (${onnx.byteLength.toLocaleString('en-US')} bytes)`,
-    `    ${shown(testSetPath).padEnd(18)} test images, labels and the trained model's predictions`,
-    `    ${shown(imagesPath).padEnd(18)} the test images alone, as \`kiln run --input images=@…\` reads them`,
-    `    ${shown(plotPath).padEnd(18)} training loss per step and test accuracy per epoch (SVG)`,
-    `    ${shown(graphPath).padEnd(18)} the saved inference graph, drawn (SVG; also \`kiln graph model.kiln --out …\`)`,
-    `    ${shown(summaryPath).padEnd(18)} these figures as JSON`,
+    `    ${shown(kilnPath).padEnd(pad)} compiled inference graph + weights, batch-dynamic (${kilnBytes.toLocaleString('en-US')} bytes)`,
+    `    ${shown(onnxPath).padEnd(pad)} the same graph as ONNX opset 17 (${onnx.byteLength.toLocaleString('en-US')} bytes)`,
+    `    ${shown(testSetPath).padEnd(pad)} test images, labels and the trained model's predictions`,
+    `    ${shown(imagesPath).padEnd(pad)} the test images alone, as \`kiln run --input images=@…\` reads them`,
+    `    ${shown(plotPath).padEnd(pad)} training loss per step and test accuracy per epoch (SVG)`,
+    `    ${shown(graphPath).padEnd(pad)} the saved inference graph, drawn (SVG; also \`kiln graph model.kiln --out …\`)`,
+    `    ${shown(summaryPath).padEnd(pad)} these figures as JSON`,
     `  total ${summary.seconds.toFixed(1)} s`,
   ].join('\n'));
   for (const t of [trainX, trainY, testX, testY]) t.dispose();
