@@ -9,9 +9,9 @@ const STYLE = `
 body { margin: 0; font-family: Helvetica, Arial, sans-serif; color: #222; display: flex; height: 100vh; }
 #graph { flex: 1; overflow: auto; }
 #graph svg { display: block; margin: 0 auto; }
-aside { width: 380px; border-left: 1px solid #ddd; padding: 12px 16px; overflow: auto; background: #fafafa; }
+aside { width: 420px; flex: none; border-left: 1px solid #ddd; padding: 12px 16px; overflow: auto; background: #fafafa; }
 aside h2 { font-size: 15px; margin: 4px 0 8px; }
-aside pre { font-size: 12px; white-space: pre-wrap; margin: 0; }
+aside pre { font-size: 12px; white-space: pre; overflow-x: auto; margin: 0; }
 aside p { font-size: 12px; color: #666; }
 g.box { cursor: pointer; }
 g.box:hover rect, g.box.pinned rect { stroke-width: 3; filter: drop-shadow(0 0 3px #7aa7e0); }
