@@ -57,6 +57,22 @@ describe('profiling compiled functions', () => {
     expect(later.rows.filter((r) => r.category === 'compile')).toEqual([]);
   });
 
+  it('shows no backward spans for a backward pass that is traced, not run', () => {
+    const p = rand([128, 32]).requireGrad();
+    const step = compile(function step(a: Tensor) {
+      const loss = relu(matmul(a, p)).sum();
+      loss.backward();
+      return loss;
+    });
+    const report = profileSync(() => tidy(() => void step(x)));
+    expect(report.rows.filter((r) => ['backward', 'vjp', 'op'].includes(r.category))).toEqual([]);
+    expect(report.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['compiled step', 'trace step', 'optimize step']));
+    // Run eagerly, the same step's backward pass is profiled.
+    const eager = profileSync(() => tidy(() => relu(matmul(x, p)).sum().backward()));
+    expect(eager.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['backward', 'vjp(matmul)', 'matmul (backward)']));
+    p.grad?.dispose();
+  });
+
   it('puts a loaded model run inside a profile: its nodes inside its run span', () => {
     const layer = compile((a: Tensor, m: Tensor) => relu(matmul(a, m)));
     const model = load(save(layer, [x, w]));

@@ -15,6 +15,8 @@ const typesOf = (tensors: readonly Tensor[]): TensorType[] => tensors.map((t) =>
 export class Profiler implements OpProfiler {
   readonly spans: ProfileSpan[] = [];
   private backwardDepth = 0;
+  /** Inside tracing or optimizing (`compile` regions): a backward pass there is being traced, not run. */
+  private compileDepth = 0;
   /** Records a graph node that ran (an `executeGraph` `onNode` hook). */
   readonly onNode = (node: Node, startMs: number, endMs: number): void => {
     this.spans.push(nodeSpan(node, startMs, endMs));
@@ -34,6 +36,7 @@ export class Profiler implements OpProfiler {
   }
 
   backward<T>(opName: string | undefined, fn: () => T): T {
+    if (this.compileDepth > 0) return fn();
     this.backwardDepth++;
     try {
       return opName === undefined ? this.region('backward', 'backward', fn) : this.region(`vjp(${opName})`, 'vjp', fn);
@@ -44,11 +47,14 @@ export class Profiler implements OpProfiler {
 
   /** Runs `fn` as one span named `name` (spans recorded inside it nest in it). */
   region<T>(name: string, category: SpanCategory, fn: () => T): T {
+    const compiling = category === 'compile' ? 1 : 0;
+    this.compileDepth += compiling;
     const startMs = performance.now();
     try {
       return fn();
     } finally {
       this.spans.push({ name, category, startMs, endMs: performance.now() });
+      this.compileDepth -= compiling;
     }
   }
 }
