@@ -9,6 +9,8 @@
  * import { saveFile } from 'kiln/node';
  * saveFile('model.kiln', compile((x: Tensor) => x.relu()), [zeros([2, 3])]);
  * ```
+ *
+ * @packageDocumentation
  */
 export { saveFile, loadFile } from '@kiln/tracer/node';
 export { loadModelFile } from '@kiln/runtime/node';
