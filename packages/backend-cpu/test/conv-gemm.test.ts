@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { getNumThreads, setNumThreads } from '../src/threads/pool.js';
 import { IM2COL_MAX_FLOATS, useConvGemm, type ConvGeometry } from '../src/kernels/conv_gemm.js';
 import type { CpuValue } from './helpers/cpu_ops.js';
 import { cpuOps, value } from './helpers/cpu_ops.js';
@@ -100,6 +101,21 @@ describe('float32 convolutions through im2col + WebAssembly gemm match the float
     for (let i = 0; i < y.data.length; i++) {
       if (!Number.isFinite(y64.data[i])) expect(y.data[i]).toBe(y64.data[i]);
       else expect(Number.isFinite(y.data[i])).toBe(true);
+    }
+  });
+
+  it('gives the same bits on one thread and on several (direct kernel and input gradient)', () => {
+    const x = value(data(8 * 16 * 26 * 26, 8), [8, 16, 26, 26]);
+    const w = value(data(32 * 16 * 9, 9), [32, 16, 3, 3]);
+    const g = value(data(8 * 32 * 24 * 24, 10), [8, 32, 24, 24]);
+    const threads = getNumThreads();
+    try {
+      setNumThreads(1);
+      const one = [cpuOps.conv2d(x, w), cpuOps.conv2dTranspose(g, w)].map((v) => Array.from(v.data));
+      setNumThreads(2);
+      expect([cpuOps.conv2d(x, w), cpuOps.conv2dTranspose(g, w)].map((v) => Array.from(v.data))).toEqual(one);
+    } finally {
+      setNumThreads(threads);
     }
   });
 });

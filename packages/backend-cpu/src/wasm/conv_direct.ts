@@ -13,9 +13,9 @@ import { relaxedSimdAvailable } from './gemm.js';
  * "Convolution and pooling".
  */
 
-/** Output channels per tile (one splat each) and output pixels per tile (two f32x4). */
-const MR = 4;
-const NR = 8;
+/** The register tile: `mr` output channels (one splat each) × `nv` f32x4 of output pixels. */
+interface Tile { mr: number; nv: number }
+const DEFAULT_TILE: Tile = { mr: 4, nv: 2 };
 /** Kernels with more taps than this are left to im2col + gemm (the unrolled body would be large). */
 export const DIRECT_MAX_TAPS = 49;
 /** Multiply-adds per thread below which fewer threads are woken. */
@@ -28,7 +28,7 @@ const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 /** Everything the generated code is specialised for. */
 interface Plan {
   channels: number; kH: number; kW: number; dH: number; dW: number;
-  hp: number; wp: number; outH: number; outWp: number; ocPanels: number;
+  hp: number; wp: number; outH: number; outWp: number; ocPanels: number; mr: number; nv: number;
   /** f32x4.relaxed_madd instead of f32x4.mul + f32x4.add (as the gemm: see "Threads" and FMA in cpu-wasm.md). */
   fma: boolean;
 }
@@ -41,6 +41,8 @@ interface Plan {
  */
 function convModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>>['type']): Uint8Array {
   const taps = p.kH * p.kW;
+  const { mr: MR, nv: NV } = p;
+  const NR = 4 * NV;
   const c = new Code([I32, I32, I32, I32, I32]);
   const [X, W, Y, Q0, Q1] = [0, 1, 2, 3, 4];
   const q = c.local(I32);
@@ -52,9 +54,8 @@ function convModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>
   const xp = c.local(I32);
   const wp = c.local(I32);
   const count = c.local(I32);
-  const acc = Array.from({ length: MR * 2 }, () => c.local(V128));
-  const b0 = c.local(V128);
-  const b1 = c.local(V128);
+  const acc = Array.from({ length: MR * NV }, () => c.local(V128));
+  const bv = Array.from({ length: NV }, () => c.local(V128));
   const a = c.local(V128);
   const planeBytes = p.hp * p.wp * 4;
   const yPlaneBytes = p.outH * p.outWp * 4;
@@ -77,13 +78,13 @@ function convModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>
     for (let kw = 0; kw < p.kW; kw++) {
       const off = (kh * p.dH * p.wp + kw * p.dW) * 4;
       const t = kh * p.kW + kw;
-      c.get(xp).v128LoadUnaligned(off).set(b0);
-      c.get(xp).v128LoadUnaligned(off + 16).set(b1);
+      for (let v = 0; v < NV; v++) c.get(xp).v128LoadUnaligned(off + 16 * v).set(bv[v]);
       for (let r = 0; r < MR; r++) {
         c.get(wp).load32Splat((t * MR + r) * 4).set(a);
-        for (const [x, b] of [[acc[2 * r], b0], [acc[2 * r + 1], b1]]) {
-          if (p.fma) c.get(a).get(b).get(x).f32x4RelaxedMadd().set(x);
-          else c.get(x).get(a).get(b).f32x4Mul().f32x4Add().set(x);
+        for (let v = 0; v < NV; v++) {
+          const x = acc[r * NV + v];
+          if (p.fma) c.get(a).get(bv[v]).get(x).f32x4RelaxedMadd().set(x);
+          else c.get(x).get(a).get(bv[v]).f32x4Mul().f32x4Add().set(x);
         }
       }
     }
@@ -92,9 +93,9 @@ function convModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>
   c.get(count).i32(1).sub().tee(count).brIf(0).end();
   // Store the tile: row r of the panel is output channel panel·4 + r.
   for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < 2; v++) {
+    for (let v = 0; v < NV; v++) {
       c.get(yRow).get(panel).i32(MR * yPlaneBytes).mul().add().get(tile).i32(NR * 4).mul().add();
-      c.get(acc[2 * r + v]).v128Store(r * yPlaneBytes + v * 16);
+      c.get(acc[r * NV + v]).v128Store(r * yPlaneBytes + v * 16);
     }
   }
   c.inc(tile, 1).get(tile).i32(p.outWp / NR).ltU().brIf(0).end();
@@ -139,11 +140,21 @@ export interface DirectConv {
   weightIndex(oc: number, c: number, kh: number, kw: number): number;
 }
 
+/**
+ * 4 channels × 12 pixels (3 loads and 4 splats per 12 multiply-adds; 16 v128 values live) where
+ * the row pads no more than to a multiple of 8, else 4 × 8 (as the gemm's tile). The CNN's
+ * 24-wide rows take 4 × 12: best of 80 runs, 24.9 against 23.0 GFLOP/s (docs/design/cpu-wasm.md).
+ */
+function tileFor(g: DirectConv): Tile {
+  return roundUp(g.outW, 12) <= roundUp(g.outW, 8) ? { mr: 4, nv: 3 } : DEFAULT_TILE;
+}
+
 function planOf(g: DirectConv): Omit<Plan, 'fma'> {
-  const outWp = roundUp(g.outW, NR);
+  const { mr, nv } = tileFor(g);
+  const outWp = roundUp(g.outW, 4 * nv);
   return {
-    channels: g.channels, kH: g.kH, kW: g.kW, dH: g.dH, dW: g.dW,
-    hp: g.outH + (g.kH - 1) * g.dH, wp: outWp + (g.kW - 1) * g.dW, outH: g.outH, outWp, ocPanels: Math.ceil(g.outChannels / MR),
+    channels: g.channels, kH: g.kH, kW: g.kW, dH: g.dH, dW: g.dW, mr, nv,
+    hp: g.outH + (g.kH - 1) * g.dH, wp: outWp + (g.kW - 1) * g.dW, outH: g.outH, outWp, ocPanels: Math.ceil(g.outChannels / mr),
   };
 }
 
@@ -160,6 +171,8 @@ export function convDirectF32(x: TypedArray, w: TypedArray, g: DirectConv, dst: 
   const { channels, height, width, outH, outW } = g;
   const plane = p.hp * p.wp;
   const yPlane = outH * p.outWp;
+  const MR = p.mr;
+  const NR = 4 * p.nv;
   const ocP = p.ocPanels * MR;
   const taps = g.kH * g.kW;
   // Packed weights: [panel][c][kh][kw][4], zero for channels past outChannels.
