@@ -94,6 +94,55 @@ function withMatmul(matmul: Node, epilogue: Node | undefined, transposes: readon
   };
 }
 
+/** The type of `v` with its last two axes swapped, and the permute's axes that do it. */
+function swappedType(v: Value): { type: Value['type']; axes: number[] } {
+  const shape = v.type.shape;
+  const r = shape.length;
+  const axes = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+  return { type: { dtype: v.type.dtype, shape: axes.map((a) => shape[a]) }, axes };
+}
+
+/**
+ * `permute(matmul(a, b))` swapping the last two axes, where the permute is the product's only
+ * reader, becomes `matmul(bᵀ, aᵀ)` — the gradient of a `Linear` weight, `(xᵀ g)ᵀ`, is then
+ * `gᵀ x`, computed in the weight's layout with no permute of the product. Each operand transpose
+ * cancels a permute that made it or is a new permute (absorbed in place below). Every element
+ * sums the same products in the same k order, so results are bit-identical.
+ */
+function transposeProducts(graph: Graph): Graph {
+  const { users, outputs } = usesOf(graph);
+  const producer = new Map<Value, number>();
+  graph.nodes.forEach((n, i) => n.outputs.forEach((v) => producer.set(v, i)));
+  const replaced = new Map<number, Node[]>();
+  const removed = new Set<number>();
+  graph.nodes.forEach((node, i) => {
+    if (transposeOf(graph, producer, node.outputs[0]) !== i) return;
+    const at = producer.get(node.inputs[0]);
+    const mm = at === undefined ? undefined : graph.nodes[at];
+    if (!mm || mm.op !== 'matmul' || mm.subgraphs || removed.has(at!)) return;
+    const product = mm.outputs[0];
+    if (outputs.has(product) || new Set(users.get(product) ?? []).size !== 1) return;
+    const made: Node[] = [];
+    const swap = (v: Value): Value => {
+      const p = transposeOf(graph, producer, v);
+      if (p !== undefined) return graph.nodes[p].inputs[0];
+      const { type, axes } = swappedType(v);
+      const t = new Value(type);
+      made.push({ op: 'permute', inputs: [v], attrs: { axes }, outputs: [t] });
+      return t;
+    };
+    const operands = [swap(mm.inputs[1]), swap(mm.inputs[0])];
+    const loc = mm.loc ?? node.loc;
+    replaced.set(i, [...made, { op: 'matmul', inputs: operands, attrs: {}, outputs: node.outputs, ...(loc ? { loc } : {}) }]);
+    removed.add(at!);
+  });
+  if (replaced.size === 0) return graph;
+  const nodes = graph.nodes.flatMap((n, i) => (removed.has(i) ? [] : replaced.get(i) ?? [n]));
+  // Permutes whose only reader was a rewritten product are dead now.
+  const read = new Set<Value>([...graph.outputs, ...nodes.flatMap((n) => n.inputs)]);
+  return { inputs: graph.inputs, nodes: nodes.filter((n) => n.op !== 'permute' || read.has(n.outputs[0])), outputs: graph.outputs };
+}
+
 /**
  * Matmul epilogue fusion: a matmul whose result is read only by elementwise work over the
  * product's shape — a bias add and an activation, usually already one fusedElementwise node,
@@ -102,7 +151,8 @@ function withMatmul(matmul: Node, epilogue: Node | undefined, transposes: readon
  * never stored. A `permute` swapping the last two axes of an operand (the backward pass's
  * `g @ Wᵀ`, `xᵀ @ g`) is absorbed into the body too, with or without an epilogue, so the kernel
  * packs the operand transposed in place instead of a permute kernel copying it first
- * (`matmulEpilogueParts`). Run after `fuseElementwise`.
+ * (`matmulEpilogueParts`); a transposed product, `permute(matmul(a, b))`, is first rewritten as
+ * `matmul(bᵀ, aᵀ)`. Run after `fuseElementwise`.
  *
  * @example
  * ```ts
@@ -113,6 +163,7 @@ function withMatmul(matmul: Node, epilogue: Node | undefined, transposes: readon
  */
 export function fuseMatmulEpilogue(graph: Graph, context: PassContext = NO_CONTEXT): Graph {
   graph = mapControlBodies(graph, (body) => fuseMatmulEpilogue(body, context)); // loop and branch bodies too
+  graph = transposeProducts(graph);
   const { users, outputs } = usesOf(graph);
   const replacement = new Map<number, Node>();
   const removed = new Set<number>();
