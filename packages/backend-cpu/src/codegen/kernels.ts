@@ -21,10 +21,18 @@ function runWasm(body: Graph, inputs: Parameters<CpuKernel>[0], out: Parameters<
   const kernel = wasmElementwise(body);
   if (!kernel || kernel.domainSize < WASM_ELEMENTWISE_MIN_ELEMENTS) return null;
   const arrays = kernel.outputs.map((o) => out?.[o] ?? new Float32Array(kernel.domainSize));
-  runWasmElementwise(kernel, inputs.map((x) => x.data), arrays, 0, kernel.domainSize);
+  const accs = kernel.accumulators.map(({ init, size }) => new Float64Array(size).fill(init));
+  runWasmElementwise(kernel, inputs.map((x) => x.data), arrays, 0, kernel.domainSize, accs);
+  const reduced = new Map(kernel.reductions.map((r, q) => [body.nodes[r.node].outputs[0], q]));
   // A value returned twice gets its own copy, so no two outputs share storage.
   const seen = new Set<TypedArray>();
   return body.outputs.map((v, i) => {
+    const q = reduced.get(v);
+    if (q !== undefined) {
+      const result = out?.[i] ?? new Float32Array(accs[q].length);
+      result.set(accs[q]);
+      return result;
+    }
     let a = arrays[kernel.outputs.indexOf(body.outputs.indexOf(v))];
     if (seen.has(a)) a = out?.[i] ? (out[i]!.set(a), out[i]!) : a.slice();
     seen.add(a);

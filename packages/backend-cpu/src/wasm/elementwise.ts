@@ -33,8 +33,10 @@ interface WasmApi {
 export interface WasmElementwiseKernel extends LoweredBody {
   readonly run: (vectors: number) => void;
   readonly domainSize: number;
-  /** The merged loop structure of the slot operands (inputs, then outputs). */
+  /** The merged loop structure of the slot operands (inputs, outputs, then reductions' accumulators). */
   readonly layout: Layout;
+  /** Per reduction: its accumulator's initial value and element count. */
+  readonly accumulators: readonly { readonly init: number; readonly size: number }[];
   /** Per input slot: its values are the domain's range itself (no broadcast), so a block is one copy. */
   readonly contiguous: readonly boolean[];
 }
@@ -100,11 +102,11 @@ function build(body: Graph): WasmElementwiseKernel | null {
   if (whyNotLowerable(body) !== null) return null;
   const domain = fusedDomain(body, 'fusedElementwise');
   const domainSize = sizeOf(domain);
-  // Outputs must cover the domain (a stored value of a smaller shape is the JS kernel's job).
-  if (body.outputs.some((v) => sizeOf(v.type.shape) !== domainSize)) return null;
   const lowered = lowerBody(body, (i) => sizeOf(body.inputs[i].type.shape) === 1 && domainSize !== 1);
+  // Stored outputs must cover the domain (a stored value of a smaller shape is the JS kernel's job).
+  if (lowered.outputs.some((o) => sizeOf(body.outputs[o].type.shape) !== domainSize)) return null;
   const api = wasmApi();
-  const mem = memoryFor(lowered.inputs.length + lowered.outputs.length);
+  const mem = memoryFor(slotCount(lowered));
   if (!api || !mem) return null;
   let instance: { exports: Record<string, unknown> };
   try {
@@ -112,9 +114,14 @@ function build(body: Graph): WasmElementwiseKernel | null {
   } catch {
     return null; // no SIMD128 in this engine: the JavaScript kernel runs
   }
-  const shapes = [...lowered.inputs.map((i) => body.inputs[i].type.shape), ...lowered.outputs.map((o) => body.outputs[o].type.shape)];
+  const accShape = (axes: readonly number[]) => domain.map((d, i) => (axes.includes(i) ? 1 : d));
+  const shapes = [
+    ...lowered.inputs.map((i) => body.inputs[i].type.shape), ...lowered.outputs.map((o) => body.outputs[o].type.shape),
+    ...lowered.reductions.map((r) => accShape(r.axes)),
+  ];
   return {
     ...lowered,
+    accumulators: lowered.reductions.map((r) => ({ init: REDUCTION_INIT[r.op], size: sizeOf(accShape(r.axes)) })),
     run: instance.exports.run as (vectors: number) => void,
     domainSize,
     layout: collapse(domain, shapes),
@@ -127,13 +134,21 @@ export function wasmElementwiseStats(): { compiled: number; rejected: number; ca
   return { ...stats, cached: byText.size };
 }
 
+const REDUCTION_INIT: Record<string, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+
+const slotCount = (k: LoweredBody) => k.inputs.length + k.outputs.length + k.reductions.length;
+
 /**
  * Runs `kernel` over [lo, hi) of its domain: `ins` are the body's inputs (all of them, by body
- * index), `outs` the arrays of its distinct outputs (kernel.outputs order).
+ * index), `outs` the arrays of its distinct stored outputs (kernel.outputs order), `accs` the
+ * float64 accumulators of its reductions (kernel.reductions order, at their initial values
+ * before the first range), folded in row-major order.
  */
-export function runWasmElementwise(kernel: WasmElementwiseKernel, ins: readonly TypedArray[], outs: readonly TypedArray[], lo: number, hi: number): void {
-  const slots = kernel.inputs.length + kernel.outputs.length;
-  memoryFor(slots);
+export function runWasmElementwise(
+  kernel: WasmElementwiseKernel, ins: readonly TypedArray[], outs: readonly TypedArray[], lo: number, hi: number,
+  accs: readonly Float64Array[] = [],
+): void {
+  memoryFor(slotCount(kernel));
   const mem = view;
   kernel.inputs.forEach((i, s) => {
     if (kernel.uniform[s]) mem[s * BLOCK] = ins[i][0];
@@ -151,6 +166,54 @@ export function runWasmElementwise(kernel: WasmElementwiseKernel, ins: readonly 
       const base = (kernel.inputs.length + q) * BLOCK;
       outs[q].set(mem.subarray(base, base + m), c);
     }
+    for (let r = 0; r < kernel.reductions.length; r++) {
+      const slot = kernel.inputs.length + kernel.outputs.length + r;
+      foldBlock(kernel.reductions[r].op, mem, slot * BLOCK, accs[r], kernel.layout, slot, c, m);
+    }
+  }
+}
+
+/**
+ * Folds the block's values (src[at …], domain elements [c, c + m)) into the accumulator
+ * operand `p` of `layout`, element by element in row-major order: a running scalar along rows
+ * the accumulator does not vary along, element-wise otherwise.
+ */
+function foldBlock(op: string, src: Float32Array, at: number, acc: Float64Array, layout: Layout, p: number, c: number, m: number): void {
+  const { dims } = layout;
+  const strides = layout.strides[p];
+  const k = dims.length;
+  const inner = dims[k - 1];
+  const innerStride = strides[k - 1];
+  let j = c % inner;
+  let row = (c - j) / inner;
+  let done = 0;
+  while (done < m) {
+    let r = row;
+    let base = 0;
+    for (let g = k - 2; g >= 0; g--) {
+      const cg = r % dims[g];
+      r = (r - cg) / dims[g];
+      base += cg * strides[g];
+    }
+    const len = Math.min(inner - j, m - done);
+    const s0 = at + done;
+    if (innerStride === 0) {
+      let t = acc[base];
+      if (op === 'sum') for (let e = 0; e < len; e++) t += src[s0 + e];
+      else if (op === 'max') for (let e = 0; e < len; e++) { const v = src[s0 + e]; if (v > t || v !== v) t = v; }
+      else if (op === 'min') for (let e = 0; e < len; e++) { const v = src[s0 + e]; if (v < t || v !== v) t = v; }
+      else for (let e = 0; e < len; e++) t *= src[s0 + e];
+      acc[base] = t;
+    } else {
+      const a0 = base + j;
+      if (op === 'sum') for (let e = 0; e < len; e++) acc[a0 + e] += src[s0 + e];
+      else if (op === 'max') for (let e = 0; e < len; e++) { const v = src[s0 + e]; if (v > acc[a0 + e] || v !== v) acc[a0 + e] = v; }
+      else if (op === 'min') for (let e = 0; e < len; e++) { const v = src[s0 + e]; if (v < acc[a0 + e] || v !== v) acc[a0 + e] = v; }
+      else for (let e = 0; e < len; e++) acc[a0 + e] *= src[s0 + e];
+    }
+    done += len;
+    j = 0;
+    row++;
   }
 }
 

@@ -26,9 +26,18 @@ export interface LoweredBody {
   readonly inputs: readonly number[];
   /** Body input indices read once per call as a scalar (a one-element input), by slot too. */
   readonly uniform: readonly boolean[];
-  /** Distinct body outputs in slot order after the inputs, as indices into body.outputs. */
+  /** Distinct stored (non-reduced) body outputs in slot order after the inputs, as indices into body.outputs. */
   readonly outputs: readonly number[];
+  /**
+   * The body's reductions, in slot order after the outputs: each slot receives the values the
+   * reduction folds (its input), which the caller folds into float64 accumulators in
+   * row-major order, as the JavaScript kernel does.
+   */
+  readonly reductions: readonly { readonly op: string; readonly axes: readonly number[]; readonly node: number }[];
 }
+
+/** Reductions a lowered body may end in (their folding runs in JavaScript over the block). */
+export const LOWERED_REDUCTIONS: ReadonlySet<string> = new Set(['sum', 'max', 'min', 'prod']);
 
 const FLOAT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
 const FLOAT_UNARY = new Set(['neg', 'abs', 'relu', 'sign', 'floor', 'ceil', 'round', 'sqrt', 'rsqrt', 'reciprocal',
@@ -37,7 +46,7 @@ const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
 /**
  * Why `body` cannot run in WebAssembly, or null when it can: every value float32 (bool only
- * inside, from comparisons), ops this lowering knows, no reductions, no matmul.
+ * inside, from comparisons), ops this lowering knows, reductions only sum/max/min/prod.
  *
  * @example
  * ```ts
@@ -48,7 +57,10 @@ export function whyNotLowerable(body: Graph): string | null {
   const bodyOutputs = new Set(body.outputs);
   for (const v of body.inputs) if (v.type.dtype !== 'float32') return `input of dtype ${v.type.dtype}`;
   for (const n of body.nodes) {
-    if (FUSIBLE_REDUCTIONS.has(n.op)) return `reduction '${n.op}'`;
+    if (FUSIBLE_REDUCTIONS.has(n.op)) {
+      if (!LOWERED_REDUCTIONS.has(n.op) || n.inputs[0].type.dtype !== 'float32') return `reduction '${n.op}' of ${n.inputs[0].type.dtype}`;
+      continue;
+    }
     const out = n.outputs[0].type.dtype;
     if (out !== 'float32' && out !== 'bool') return `op '${n.op}' makes ${out}`;
     if (out === 'bool' && bodyOutputs.has(n.outputs[0])) return 'a bool output';
@@ -89,7 +101,9 @@ function isConstant(v: Value, body: Graph, value: number): boolean {
 export function lowerBody(body: Graph, uniformInput: (i: number) => boolean): LoweredBody {
   const used = new Set(body.nodes.flatMap((n) => n.inputs));
   const inputs = body.inputs.map((v, i) => ({ v, i })).filter(({ v }) => used.has(v));
-  const outValues = [...new Set(body.outputs)];
+  const reductionNodes = body.nodes.filter((n) => FUSIBLE_REDUCTIONS.has(n.op));
+  const reduced = new Set(reductionNodes.map((n) => n.outputs[0]));
+  const outValues = [...new Set(body.outputs.filter((v) => !reduced.has(v)))];
   const outputs = outValues.map((v) => body.outputs.indexOf(v));
   const c = new Code([I32]);
   const m = new VecMath(c);
@@ -111,15 +125,21 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean): Lo
     if (!uniform[s]) local.set(v, m.load(off, s * SLOT_BYTES));
   });
   for (const n of body.nodes) {
-    if (constant(n)) continue;
+    if (constant(n) || reduced.has(n.outputs[0])) continue;
     local.set(n.outputs[0], lowerNode(m, n, n.inputs.map((v) => local.get(v)!)));
   }
   outValues.forEach((v, q) => {
     c.get(off).get(local.get(v)!).v128Store((inputs.length + q) * SLOT_BYTES);
   });
+  reductionNodes.forEach((n, r) => {
+    c.get(off).get(local.get(n.inputs[0])!).v128Store((inputs.length + outValues.length + r) * SLOT_BYTES);
+  });
   c.inc(off, 16).get(off).get(end).ltU().brIf(0).end().end();
   m.hoistConstants(loopStart);
-  return { bytes: encodeModule([{ name: 'run', code: c }]), inputs: inputs.map(({ i }) => i), uniform, outputs };
+  return {
+    bytes: encodeModule([{ name: 'run', code: c }]), inputs: inputs.map(({ i }) => i), uniform, outputs,
+    reductions: reductionNodes.map((n) => ({ op: n.op, axes: n.attrs.axes as number[], node: body.nodes.indexOf(n) })),
+  };
 }
 
 function fullOf(m: VecMath, n: Node): number {
