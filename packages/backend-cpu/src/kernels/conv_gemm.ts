@@ -46,16 +46,14 @@ function taps(g: ConvGeometry) {
 }
 
 /**
- * im2col of one image's channel group into `col` at `at`: row (c, kh, kw) holds, for each output
- * pixel (oh, ow), x[c, oh·s + kh·d − p, ow·s + kw·d − p], or 0 where that is padding.
- * `transposed` writes the pixel-major [outH·outW, C·kH·kW] layout instead.
+ * im2col of one image's channel group into `col` at `at`: row (c, kh, kw), `rowStride` floats
+ * after the previous one, holds for each output pixel (oh, ow) x[c, oh·s + kh·d − p,
+ * ow·s + kw·d − p], or 0 where that is padding.
  */
-function im2col(x: TypedArray, plane0: number, g: ConvGeometry, t: ReturnType<typeof taps>, col: Float32Array, at: number, transposed: boolean): void {
+function im2col(x: TypedArray, plane0: number, g: ConvGeometry, t: ReturnType<typeof taps>, col: Float32Array, at: number, rowStride: number): void {
   const { height, width, kH, kW, outH, outW } = g;
   const groupChannels = g.channels / g.groups;
   const sW = g.stride[1];
-  const pixels = outH * outW;
-  const k = groupChannels * kH * kW;
   let row = 0;
   for (let c = 0; c < groupChannels; c++) {
     const plane = plane0 + c * height * width;
@@ -65,21 +63,19 @@ function im2col(x: TypedArray, plane0: number, g: ConvGeometry, t: ReturnType<ty
       for (let kw = 0; kw < kW; kw++, row++) {
         const c0 = t.cols.lo[kw];
         const c1 = t.cols.hi[kw];
-        // (pixel index p) → col index: row-major [k, pixels] or pixel-major [pixels, k].
-        const base = transposed ? at + row : at + row * pixels;
-        const step = transposed ? k : 1;
+        const base = at + row * rowStride;
         for (let oh = 0; oh < outH; oh++) {
-          let d = base + oh * outW * step;
+          let d = base + oh * outW;
           if (oh < r0 || oh >= r1) {
-            for (let ow = 0; ow < outW; ow++, d += step) col[d] = 0;
+            col.fill(0, d, d + outW);
             continue;
           }
           const src = plane + (oh * g.stride[0] + t.rows.shift[kh]) * width + t.cols.shift[kw];
           let ow = 0;
-          for (; ow < c0; ow++, d += step) col[d] = 0;
-          if (sW === 1 && step === 1) for (; ow < c1; ow++, d++) col[d] = x[src + ow];
-          else for (; ow < c1; ow++, d += step) col[d] = x[src + ow * sW];
-          for (; ow < outW; ow++, d += step) col[d] = 0;
+          for (; ow < c0; ow++, d++) col[d] = 0;
+          if (sW === 1) for (; ow < c1; ow++, d++) col[d] = x[src + ow];
+          else for (; ow < c1; ow++, d++) col[d] = x[src + ow * sW];
+          for (; ow < outW; ow++, d++) col[d] = 0;
         }
       }
     }
@@ -99,7 +95,7 @@ export function conv2dGemm(x: TypedArray, w: TypedArray, g: ConvGeometry, dst: F
   for (let gr = 0; gr < groups; gr++) {
     for (let n0 = 0; n0 < batch; n0 += chunk) {
       const images = Math.min(chunk, batch - n0);
-      for (let i = 0; i < images; i++) im2col(x, ((n0 + i) * g.channels + gr * groupChannels) * g.height * g.width, g, t, col, i * k * pixels, false);
+      for (let i = 0; i < images; i++) im2col(x, ((n0 + i) * g.channels + gr * groupChannels) * g.height * g.width, g, t, col, i * k * pixels, pixels);
       const bOffsets = Array.from({ length: images }, (_, i) => i * k * pixels);
       if (groups === 1) {
         // The images' outputs are consecutive [outC, pixels] blocks: one call writes them all.
@@ -172,8 +168,9 @@ export function conv2dInputGradGemm(gOut: TypedArray, w: TypedArray, g: ConvGeom
 
 /**
  * conv2d's weight gradient: per group, dw[oc, C·kH·kW] = Σ over images of gOut[oc, pixels] @
- * im2colᵀ(x)[pixels, C·kH·kW]. A chunk of images is one product whose k runs over the chunk's
- * pixels (gOut regrouped to [oc, images·pixels]); chunks add up in float32.
+ * im2col(x)[C·kH·kW, pixels]ᵀ. A chunk of images is one product whose k runs over the chunk's
+ * pixels: gOut regrouped to [oc, images·pixels], the im2col rows laid side by side
+ * ([C·kH·kW, images·pixels], read transposed by the gemm's packing); chunks add up in float32.
  */
 export function conv2dWeightGradGemm(x: TypedArray, gOut: TypedArray, g: ConvGeometry, dst: Float32Array): void {
   const t = taps(g);
@@ -183,7 +180,7 @@ export function conv2dWeightGradGemm(x: TypedArray, gOut: TypedArray, g: ConvGeo
   const pixels = g.outH * g.outW;
   const k = groupChannels * g.kH * g.kW;
   const chunk = chunkOf((k + outPerGroup) * pixels, batch);
-  const colT = new Float32Array(chunk * pixels * k);
+  const col = new Float32Array(k * chunk * pixels);
   const gs = new Float32Array(outPerGroup * chunk * pixels);
   const part = new Float32Array(outPerGroup * k);
   dst.fill(0);
@@ -192,14 +189,14 @@ export function conv2dWeightGradGemm(x: TypedArray, gOut: TypedArray, g: ConvGeo
       const images = Math.min(chunk, batch - n0);
       const depth = images * pixels;
       for (let i = 0; i < images; i++) {
-        im2col(x, ((n0 + i) * g.channels + gr * groupChannels) * g.height * g.width, g, t, colT, i * pixels * k, true);
+        im2col(x, ((n0 + i) * g.channels + gr * groupChannels) * g.height * g.width, g, t, col, i * pixels, depth);
         for (let o = 0; o < outPerGroup; o++) {
           const src = ((n0 + i) * g.outChannels + gr * outPerGroup + o) * pixels;
           gs.set(gOut.subarray(src, src + pixels), o * depth + i * pixels);
         }
       }
       const out = n0 === 0 ? dst.subarray(gr * outPerGroup * k, (gr + 1) * outPerGroup * k) : part;
-      gemmF32(gs, [0], colT, [0], out, outPerGroup, depth, k);
+      gemmF32(gs, [0], col, [0], out, outPerGroup, depth, k, { transB: true });
       if (n0 > 0) {
         const d0 = gr * outPerGroup * k;
         for (let j = 0; j < part.length; j++) dst[d0 + j] += part[j];
