@@ -1,6 +1,7 @@
 import type { KernelRegistry } from '@kiln/core';
 import type { WebGPUKernel } from '../kernel.js';
 import { registerConvKernels } from './conv.js';
+import { registerConvGradKernels } from './conv_grad.js';
 import { registerCreationKernels } from './creation.js';
 import { registerIndexingKernels } from './indexing.js';
 import { registerMathKernels } from './math_ops.js';
@@ -19,4 +20,5 @@ export function registerWebGPUKernels(registry: KernelRegistry<WebGPUKernel>): v
   registerMatmulKernels(registry);
   registerRandomKernels(registry);
   registerConvKernels(registry);
+  registerConvGradKernels(registry);
 }

@@ -4,6 +4,5 @@
  * kernel groups land; see docs/design/webgpu.md for the order.
  */
 export const PENDING_KERNELS: ReadonlySet<string> = new Set([
-  'conv2dTranspose', 'conv2dWeightGrad', 'maxPool2dIndices', 'avgPool2dGrad',
   'fusedElementwise', 'matmulEpilogue',
 ]);
