@@ -274,6 +274,25 @@ export function resumeFrom(bytes: Uint8Array, parts: { readonly model: Module; r
   return { initialEpoch: exact ? epoch : epoch - 1, globalStep, exact };
 }
 
+// ── learning-rate schedules ──────────────────────────────────────────────────────────────────
+
+/**
+ * Steps a learning-rate scheduler (`StepLR`, `CosineAnnealingLR`, …) after every epoch (default)
+ * or every training step — where a hand-written loop calls `scheduler.step()`.
+ *
+ * @example
+ * ```ts
+ * const schedule = new CosineAnnealingLR(optimizer, { tMax: 20 });
+ * fit({ …, epochs: 20, callbacks: [lrSchedule(schedule)] });
+ * ```
+ */
+export function lrSchedule(scheduler: { step(): void }, options: { readonly every?: 'epoch' | 'step' } = {}): Callback {
+  if (scheduler === null || typeof scheduler !== 'object' || typeof scheduler.step !== 'function') throw new ArgumentError('lrSchedule: expected a scheduler with a step() method, e.g. new StepLR(optimizer, { stepSize: 10 })');
+  const every = options.every ?? 'epoch';
+  if (every !== 'epoch' && every !== 'step') throw new ArgumentError(`lrSchedule: every must be 'epoch' or 'step', got ${JSON.stringify(every)}`);
+  return every === 'step' ? { onStepEnd: () => scheduler.step() } : { onEpochEnd: () => scheduler.step() };
+}
+
 // ── JSONL metric log ─────────────────────────────────────────────────────────────────────────
 
 export interface JsonlLoggerOptions {

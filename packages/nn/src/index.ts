@@ -37,6 +37,6 @@ export * from './data/index.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointParts, type SaveCheckpointOptions, type LoadCheckpointOptions, type LoadCheckpointResult } from './checkpoint.js';
 export { plotMetricsSvg, niceTicks, escapeXml, type PlotSeries, type PlotOptions } from './plot.js';
 export { fit, accuracy, type FitOptions, type FitData, type FitBatch, type FitContext, type Callback, type History, type StepLogs, type EpochLogs, type Metric, type TrainStep, type StepResult, type ForwardModule } from './fit.js';
-export { progressBar, earlyStopping, checkpoint, resumeFrom, jsonlLogger, type ProgressOptions, type EarlyStoppingOptions, type CheckpointCallbackOptions, type ResumeResult, type JsonlLoggerOptions } from './callbacks.js';
+export { progressBar, earlyStopping, checkpoint, resumeFrom, jsonlLogger, lrSchedule, type ProgressOptions, type EarlyStoppingOptions, type CheckpointCallbackOptions, type ResumeResult, type JsonlLoggerOptions } from './callbacks.js';
 export { DataLoader } from './fit-data.js';
 export { historyFromJsonl, historySeries, plotHistorySvg } from './fit-history.js';

@@ -8,7 +8,7 @@ import { settleGarbage } from './helpers/settle.js';
 import type { Callback, EpochLogs } from '../src/index.js';
 import {
   Adam, DataLoader, Linear, ReLU, SGD, Sequential, accuracy, batches, checkpoint, crossEntropy, earlyStopping, fit,
-  historyFromJsonl, jsonlLogger, plotHistorySvg, progressBar, resumeFrom, saveCheckpoint, trainTestSplit,
+  StepLR, historyFromJsonl, jsonlLogger, lrSchedule, plotHistorySvg, progressBar, resumeFrom, saveCheckpoint, trainTestSplit,
 } from '../src/index.js';
 
 /** A small classification problem: 40 rows of 4 features, 3 classes; 4 batches of 10 per epoch. */
@@ -255,6 +255,28 @@ describe('fit on the digits', () => {
     for (const t of [trainX, trainY, testX, testY]) t.dispose();
     optimizer.dispose();
     model.dispose();
+  });
+});
+
+describe('lrSchedule', () => {
+  it('steps the scheduler once per epoch, or once per step', () => {
+    const p = problem();
+    const lrs: number[] = [];
+    const record: Callback = { onEpochBegin: () => void lrs.push(p.optimizer.paramGroups[0].lr) };
+    fit({
+      model: p.model, optimizer: p.optimizer, loss: crossEntropy, epochs: 4, data: new DataLoader([p.x, p.y], { batchSize: 10 }),
+      callbacks: [lrSchedule(new StepLR(p.optimizer, { stepSize: 2, gamma: 0.5 })), record],
+    });
+    expect(lrs).toEqual([0.1, 0.1, 0.05, 0.05]);
+    const q = problem();
+    fit({
+      model: q.model, optimizer: q.optimizer, loss: crossEntropy, epochs: 1, data: new DataLoader([q.x, q.y], { batchSize: 10 }),
+      callbacks: [lrSchedule(new StepLR(q.optimizer, { stepSize: 2, gamma: 0.5 }), { every: 'step' })],
+    });
+    expect(q.optimizer.paramGroups[0].lr).toBeCloseTo(0.1 * 0.25, 12); // 4 steps: halved twice
+    expect(() => lrSchedule({} as never)).toThrow(/expected a scheduler with a step\(\) method/);
+    p.dispose();
+    q.dispose();
   });
 });
 
