@@ -75,6 +75,8 @@ export interface RunOptions {
    * how many were taken. No limit by default.
    */
   readonly budgetMs?: number;
+  /** Likewise for warm-up runs: stop once they have taken this long (after at least one). No limit by default. */
+  readonly warmupBudgetMs?: number;
   /** A quick run: implementations with `skipWhenQuick` are recorded as skipped, not run. */
   readonly quick?: boolean;
   /**
@@ -142,7 +144,17 @@ export async function runImplementation(workload: Workload, impl: Implementation
   try {
     state = await call(() => impl.setup(workload.params));
     setUp = true;
-    for (let i = 0; i < warmup; i++) await call(() => impl.run(state));
+    let warm = 0;
+    for (let i = 0; i < warmup; i++) {
+      if (options.warmupBudgetMs === undefined) {
+        await call(() => impl.run(state));
+        continue;
+      }
+      const start = now();
+      await call(() => impl.run(state));
+      warm += now() - start;
+      if (warm >= options.warmupBudgetMs) break;
+    }
     let spent = 0;
     for (let i = 0; i < repetitions; i++) {
       const start = now();

@@ -3,11 +3,11 @@
  *
  *   pnpm bench [--quick] [--no-peers] [--filter <substring>] [--warmup <n>] [--reps <n>] [--out <dir>]
  *
- * Each implementation's timed repetitions stop early once they have taken 20 s (5 s with --quick)
+ * Each implementation's timed repetitions stop early once they have taken 20 s
  * and there are 3 samples, so a peer that takes seconds a run cannot stretch the run for minutes.
  *
- * `--quick`: only the workloads peers implement (issue 7's list), at most 1 warm-up run and 3
- * timed repetitions each, and without tfjs-cpu where it takes seconds a run and no target names
+ * `--quick`: only the workloads peers implement (issue 7's list), with the time limits of QUICK,
+ * and without tfjs-cpu where it takes seconds a run and no target names
  * it — under 3 minutes. An implementation that fails its correctness check or throws is recorded
  * as FAILED and the run goes on; the exit status is then 1.
  */
@@ -28,6 +28,13 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
   return n;
 }
 
+/**
+ * --quick: the workloads' own counts, but warm-up stops after 0.5 s and timing after 1 s (at least
+ * 3 samples), and never more than 10 samples: fast implementations (a tiny add, 1 ms a run) still
+ * warm up and get their samples, slow ones (a second a run) get 1 warm-up and 3.
+ */
+const QUICK = { warmupBudgetMs: 500, budgetMs: 1_000, maxRepetitions: 10 } as const;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -40,8 +47,8 @@ async function main(): Promise<void> {
     },
   });
   const quick = values.quick === true;
-  const warmup = positiveInt('warmup', values.warmup, quick ? 1 : 3, 0);
-  const repetitions = positiveInt('reps', values.reps, quick ? 3 : 10, 1);
+  const warmup = positiveInt('warmup', values.warmup, 3, 0);
+  const repetitions = positiveInt('reps', values.reps, 10, 1);
   const outDir = values.out ?? fileURLToPath(new URL('../results', import.meta.url));
   let workloads = allWorkloads().filter((w) => values.filter === undefined || w.name.includes(values.filter));
   if (quick) workloads = workloads.filter((w) => peersFor(w).length > 0);
@@ -51,8 +58,8 @@ async function main(): Promise<void> {
   const threads = { kiln: `${getNumThreads()} (usable now: ${usableThreads()}; KILN_THREADS or setNumThreads to change)`, ...(values['no-peers'] === true ? {} : peerThreads()) };
   const machine = machineInfo(threads);
   console.log(formatMachine(machine));
-  console.log(`warm-up ${warmup}, repetitions ${repetitions}${quick ? ' (--quick: at most 1 warm-up and 3 repetitions per implementation)' : ''}\n`);
-  const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, budgetMs: quick ? 5_000 : 20_000, ...(quick ? { maxWarmup: warmup, maxRepetitions: repetitions } : {}) });
+  console.log(`warm-up ${warmup}, repetitions ${repetitions} (workloads may set their own)${quick ? '; --quick: warm-up ≤ 0.5 s, timing ≤ 1 s (≥ 3 samples, ≤ 10) per implementation' : '; timing ≤ 20 s (≥ 3 samples) per implementation'}\n`);
+  const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, ...(quick ? QUICK : { budgetMs: 20_000 }) });
   const paths = writeReport(outDir, { date: new Date().toISOString(), machine, records, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) });
   console.log(`\n${formatTable(records)}\n\nwrote ${paths.json}\nwrote ${paths.markdown}`);
   const failed = records.filter((r) => r.failed !== undefined);

@@ -129,6 +129,18 @@ describe('runImplementation', () => {
     expect(await timed(Array(10).fill(1), 35)).toBe(10); // never reaches it
   });
 
+  it('stops warm-up runs once they have used warmupBudgetMs, after at least one', async () => {
+    const warmed = async (durations: number[], warmupBudgetMs: number) => {
+      let runs = 0;
+      const impl: Implementation = { name: 'i', setup: () => undefined, run: () => void runs++ };
+      const r = await runImplementation(workload([impl]), impl, { warmup: 5, repetitions: 1, warmupBudgetMs, now: fakeClock(durations), log: () => {} });
+      return runs - r.samples;
+    };
+    expect(await warmed([10, 10, 10, 10, 10, 10], 25)).toBe(3);
+    expect(await warmed([100, 10], 25)).toBe(1);
+    expect(await warmed([1, 1, 1, 1, 1, 1], 25)).toBe(5);
+  });
+
   it('skips an implementation marked skipWhenQuick in a quick run only, without setting it up', async () => {
     let setups = 0;
     const impl: Implementation = { name: 'slow', setup: () => void setups++, run: () => {}, skipWhenQuick: 'seconds per run' };
