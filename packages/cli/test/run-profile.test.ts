@@ -20,7 +20,7 @@ describe('kiln run --profile', () => {
     const [results, table] = r.stdout.split('\nprofile of a second run:\n');
     expect(results).toBe(plain.stdout);
     const lines = table.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^op\s+kind\s+calls\s+total ms\s+mean ms\s+%\s+bytes\s+FLOP\s+GFLOP\/s$/);
+    expect(lines[0]).toMatch(/^op\s+kind\s+calls\s+total ms\s+mean ms\s+%\s+bytes\s+GB\/s\s+FLOP\s+GFLOP\/s$/);
     expect(lines.at(-1)).toMatch(/^wall \d+\.\d{3} ms; spans cover/);
     // The MLP's linear layers, optimized: matmuls with their bias adds (and relu) fused.
     const names = lines.slice(1, -1).map((l) => l.split(/\s{2,}/)[0]);

@@ -91,17 +91,18 @@ describe('ProfileReport', () => {
     expect(matmul.flops).toBe(2 * 100 ** 3);
     expect(matmul.bytes).toBe(3 * 100 * 100 * 4);
     expect(matmul.gflopsPerSecond).toBeCloseTo(2e6 / 5e6, 12);
+    expect(matmul.gbPerSecond).toBeCloseTo(120000 / 5e6, 12);
     expect(report.rows[3].bytes).toBe(0);
     expect(report.rows[3].flops).toBeUndefined();
   });
 
   it('prints an aligned table, most time first', () => {
     expect(report.table()).toMatchInlineSnapshot(`
-      "op              kind      calls  total ms  mean ms     %      bytes   FLOP  GFLOP/s
-      matmul          node          1     5.000   5.0000  31.3  117.2 KiB  2.0 M     0.40
-      fused[mul,add]  node          1     3.000   3.0000  18.8    7.8 KiB  1.0 K     0.00
-      add             op            2     2.500   1.2500  15.6   23.4 KiB  2.0 K     0.00
-      compiled step   compiled      1     2.000   2.0000  12.5        0 B      -        -
+      "op              kind      calls  total ms  mean ms     %      bytes  GB/s   FLOP  GFLOP/s
+      matmul          node          1     5.000   5.0000  31.3  117.2 KiB  0.02  2.0 M     0.40
+      fused[mul,add]  node          1     3.000   3.0000  18.8    7.8 KiB  0.00  1.0 K     0.00
+      add             op            2     2.500   1.2500  15.6   23.4 KiB  0.01  2.0 K     0.00
+      compiled step   compiled      1     2.000   2.0000  12.5        0 B     -      -        -
       wall 16.000 ms; spans cover 12.500 ms (78.1%)"
     `);
     expect(report.table({ limit: 1 }).split('\n')).toHaveLength(3);

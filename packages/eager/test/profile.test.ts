@@ -49,7 +49,7 @@ describe('profileSync (eager)', () => {
     const r = report.rows.find((x) => x.name === 'relu')!;
     expect([r.flops, r.bytes]).toEqual([64 * 32, 2 * 64 * 32 * 4]);
     expect(mm.totalMs + r.totalMs).toBeLessThanOrEqual(report.totalMs);
-    expect(report.table().split('\n')[0]).toMatch(/^op\s+kind\s+calls\s+total ms\s+mean ms\s+%\s+bytes\s+FLOP\s+GFLOP\/s$/);
+    expect(report.table().split('\n')[0]).toMatch(/^op\s+kind\s+calls\s+total ms\s+mean ms\s+%\s+bytes\s+GB\/s\s+FLOP\s+GFLOP\/s$/);
   });
 
   it('changes no result and leaks nothing', () => {

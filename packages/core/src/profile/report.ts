@@ -47,6 +47,8 @@ export interface ProfileRow {
   readonly flops?: number;
   /** `flops` per second of `totalMs`, in billions. */
   readonly gflopsPerSecond?: number;
+  /** `bytes` per second of `totalMs`, in GB (10⁹ bytes): how close a memory-bound kernel runs to the memory's speed. */
+  readonly gbPerSecond?: number;
 }
 
 /** One event of the Chrome trace format ("complete" events, `ph: 'X'`; times in microseconds). */
@@ -90,7 +92,7 @@ function nested(spans: readonly ProfileSpan[]): { span: ProfileSpan; parent: num
 
 /**
  * What `profile(fn)` measured: every span, a row per op (or fused kernel) with calls, time,
- * bytes and GFLOP/s, an aligned text table, and a Chrome trace.
+ * bytes, GB/s and GFLOP/s, an aligned text table, and a Chrome trace.
  *
  * @example
  * ```ts
@@ -148,6 +150,7 @@ export class ProfileReport {
     const rows = [...groups.values()].map((g): ProfileRow => ({
       name: g.name, category: g.category, calls: g.calls, totalMs: g.ms, meanMs: g.ms / g.calls,
       percent: this.totalMs > 0 ? (100 * g.ms) / this.totalMs : 0, bytes: g.bytes,
+      ...(g.bytes > 0 && g.ms > 0 ? { gbPerSecond: g.bytes / (g.ms * 1e6) } : {}),
       ...(g.flops !== undefined ? { flops: g.flops, ...(g.ms > 0 ? { gflopsPerSecond: g.flops / (g.ms * 1e6) } : {}) } : {}),
     }));
     rows.sort((a, b) => b.totalMs - a.totalMs || a.name.localeCompare(b.name));
@@ -166,10 +169,10 @@ export class ProfileReport {
   table(options: { readonly limit?: number } = {}): string {
     const all = this.rows;
     const rows = options.limit === undefined ? all : all.slice(0, Math.max(0, options.limit));
-    const header = ['op', 'kind', 'calls', 'total ms', 'mean ms', '%', 'bytes', 'FLOP', 'GFLOP/s'];
+    const header = ['op', 'kind', 'calls', 'total ms', 'mean ms', '%', 'bytes', 'GB/s', 'FLOP', 'GFLOP/s'];
     const cells = rows.map((r) => [
       r.name, r.category, String(r.calls), r.totalMs.toFixed(3), r.meanMs.toFixed(4), r.percent.toFixed(1),
-      formatBytes(r.bytes), r.flops === undefined ? '-' : formatCount(r.flops), r.gflopsPerSecond === undefined ? '-' : r.gflopsPerSecond.toFixed(2),
+      formatBytes(r.bytes), r.gbPerSecond === undefined ? '-' : r.gbPerSecond.toFixed(2), r.flops === undefined ? '-' : formatCount(r.flops), r.gflopsPerSecond === undefined ? '-' : r.gflopsPerSecond.toFixed(2),
     ]);
     const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
     const line = (row: readonly string[]) => row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
