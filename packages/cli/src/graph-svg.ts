@@ -32,6 +32,8 @@ const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const textW = (t: string, size: number) => t.length * size * 0.58;
 const FUSED_OPS = new Set(['fusedElementwise', 'matmulEpilogue']);
 const r = (v: number) => Math.round(v * 10) / 10;
+/** The straight drop below a box before its edges curve away: the height of the label beside it. */
+const STUB = 17;
 
 /** Ops of a fused node's body, in order, with runs of the same op shown once (`mul ×3`). */
 function bodyOps(g: Graph): string[] {
@@ -182,7 +184,7 @@ export function graphToSvg(file: ModelFile, options: GraphSvgOptions = {}): stri
     const out = edges.find((e) => e.from === boxes.indexOf(b));
     return { w, h: 28 + 14 * b.lines.length, right: out ? Math.max(w / 2, 6 + textW(out.label, 10) + 8) : w / 2, sink: b.kind === 'output' };
   });
-  const layout = layoutLayered(sizes, edges, { gap: 22, rowGap: 46 });
+  const layout = layoutLayered(sizes, edges, { gap: 22, rowGap: 52 });
   const margin = 24;
   const top = margin + (options.title ? 34 : 0);
   const legend = [
@@ -215,10 +217,11 @@ export function graphToSvg(file: ModelFile, options: GraphSvgOptions = {}): stri
     return `C${r(x1)},${r(my)} ${r(x2)},${r(my)} ${r(x2)},${r(y2)}`;
   };
   for (const e of routed) {
+    // straight down past the value's label first, so the edges fan out below it, not across it
     const x0 = pos[e.from].x + pos[e.from].w / 2;
-    let y = pos[e.from].y + pos[e.from].h;
+    let y = pos[e.from].y + pos[e.from].h + STUB;
     let x = x0;
-    let d = `M${r(x)},${r(y)}`;
+    let d = `M${r(x)},${r(y - STUB)} L${r(x)},${r(y)}`;
     for (const p of e.through) {
       const px = p.x + dx;
       d += ` ${curve(x, y, px, p.top + top)} L${r(px)},${r(p.bottom + top)}`;
