@@ -1,5 +1,6 @@
 /**
- * The runtime-only half of docs/examples/main-job.ts: a separate Node program that loads
+ * A runtime-only program like the one the main job (docs/examples/main-job.ts, which runs
+ * `kiln run` for this step) checks its saved model with: a separate Node program that loads
  * `model.kiln` with `@kiln/runtime`, `@kiln/serializer` and `@kiln/backend-cpu` only — no eager
  * tensors, tracer, autograd or nn — runs the whole test set through it in one batch (the model is
  * batch-dynamic) and checks its predictions against those the trained model made.
