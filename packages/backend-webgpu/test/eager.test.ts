@@ -1,5 +1,5 @@
 import { ArgumentError, DisposedError } from '@kiln/core';
-import { getBackend, memory, registerBackend, setBackend, tensor, tidy } from '@kiln/eager';
+import { getBackend, manualSeed, memory, noGrad, randn, registerBackend, setBackend, tensor, tidy, type Tensor } from '@kiln/eager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyncReadError } from '../src/index.js';
 import { testBackend } from './helpers/device.js';
@@ -77,5 +77,37 @@ describe.skipIf(!gpu)('eager tensors on WebGPU', () => {
     kept.dispose();
     expect(gpu!.bytesInUse()).toBe(before);
     expect(getBackend('webgpu')).toBe(gpu);
+  });
+
+  it('autograd trains a small MLP on WebGPU exactly as on CPU (losses agree to float32 rounding)', async () => {
+    const train = async (backend: string): Promise<number[]> => {
+      setBackend(backend);
+      manualSeed(1);
+      const x = randn([32, 6]);
+      const y = x.matmul(randn([6, 1])).tanh();
+      const params = [randn([6, 12]).mul(0.4), randn([12]).mul(0.1), randn([12, 1]).mul(0.4), randn([1]).mul(0.1)];
+      params.forEach((p) => (p.requiresGrad = true));
+      const [w1, b1, w2, b2] = params;
+      const losses: number[] = [];
+      for (let step = 0; step < 15; step++) {
+        const loss = tidy(() => {
+          const out = x.matmul(w1).add(b1).relu().matmul(w2).add(b2);
+          const d = out.sub(y);
+          const l = d.mul(d).mean();
+          l.backward();
+          noGrad(() => params.forEach((p: Tensor) => p.assign(p.sub(p.grad!.mul(0.2)))));
+          params.forEach((p) => (p.grad = null));
+          return l;
+        });
+        losses.push((await loss.data())[0]);
+        loss.dispose();
+      }
+      [x, y, ...params].forEach((t) => t.dispose());
+      return losses;
+    };
+    const onCpu = await train('cpu');
+    const onGpu = await train('webgpu');
+    expect(onGpu[14]).toBeLessThan(onGpu[0] * 0.7);
+    onGpu.forEach((l, i) => expect(Math.abs(l - onCpu[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(onCpu[i]))));
   });
 });
