@@ -2,6 +2,8 @@ export { Tensor, type NestedArray, type TensorStorage, type SymbolicPayload } fr
 export { tensor, type TensorLike, type TensorOptions } from './create.js';
 export { tidy, keep, memory, type MemoryInfo } from './memory.js';
 export { registerBackend, setBackend, getBackend } from './backends.js';
+// The CPU backend's thread count (its WebAssembly kernels' worker pool), where researchers look for settings.
+export { getNumThreads, setNumThreads } from '@kiln/backend-cpu';
 export { manualSeed, getRngState, setRngState, type RngState } from './random.js';
 export { withInterpreter, eagerInterpreter, dispatcher, currentInterpreter, rawOps, fromHost, fromStorage, type TensorInterpreter } from './dispatch.js';
 export { TENSOR_METHODS } from './methods.js';
