@@ -160,7 +160,7 @@ export function fit(options: FitOptions): History {
     let rows = 0;
     let steps = 0;
     for (const batch of epochData(options.data, epoch)) {
-      const batchSize = checkBatch(batch, globalStep + 1);
+      const batchSize = checkBatch(batch, `batch ${globalStep + 1}`);
       const before = traces();
       const t0 = now();
       const value = tidy(() => toNumber(step(...batch), 'step'));
@@ -235,8 +235,8 @@ function epochData(data: FitData, epoch: number): Iterable<FitBatch> {
   return iterable;
 }
 
-function checkBatch(batch: FitBatch, step: number): number {
-  if (!Array.isArray(batch) || batch.length === 0 || !batch.every((t) => t instanceof TensorClass)) throw new ArgumentError(`fit: batch ${step} is not an array of tensors such as [x, y]`);
+function checkBatch(batch: FitBatch, where: string): number {
+  if (!Array.isArray(batch) || batch.length === 0 || !batch.every((t) => t instanceof TensorClass)) throw new ArgumentError(`fit: ${where} is not an array of tensors such as [x, y]`);
   const first = batch[0] as Tensor;
   return first.rank === 0 ? 1 : first.shape[0];
 }
@@ -255,9 +255,10 @@ function validate(options: FitOptions): Record<string, number> {
   try {
     const sums: Record<string, number> = {};
     let rows = 0;
+    let count = 0;
     noGrad(() => {
       for (const batch of epochData(validation.data, 0)) {
-        const n = checkBatch(batch, rows);
+        const n = checkBatch(batch, `validation batch ${++count}`);
         const [x, y] = batch;
         tidy(() => {
           const output = model.forward(x);

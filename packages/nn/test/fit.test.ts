@@ -224,6 +224,7 @@ describe('fit: steps, compile, memory and errors', () => {
     expect(() => fit({ ...base, epochs: 1.5, data: [[p.x, p.y]] })).toThrow(ArgumentError);
     expect(() => fit({ ...base, epochs: 1, data: [[p.x, p.y]], step: () => tensor([1, 2]) })).toThrow(/step must return the loss as a number or a one-element tensor, got a tensor of shape \[2\]/);
     expect(() => fit({ ...base, epochs: 1, data: [[1, 2] as unknown as Tensor[]] })).toThrow(/batch 1 is not an array of tensors/);
+    expect(() => fit({ ...base, epochs: 1, data: [[p.x, p.y]], validation: { data: [[p.x, p.y], [] as Tensor[]] } })).toThrow(/fit: validation batch 2 is not an array of tensors such as \[x, y\]/);
     expect(() => new DataLoader([p.x, p.y], { batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
     // 40 rows: 3 batches of 16 (the last of 8), or 2 without the short one.
     expect([new DataLoader([p.x, p.y], { batchSize: 16 }).length, new DataLoader([p.x, p.y], { batchSize: 16, dropLast: true }).length]).toEqual([3, 2]);
