@@ -1,3 +1,4 @@
+import type { TypedArray } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { avgWindows, clippedWindows } from './pool.js';
 import { output } from './util.js';
@@ -22,6 +23,10 @@ export const maxPool2dIndices: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, s
   const dst = output('int32', out.shape);
   const xd = x.data;
   let o = 0;
+  if (kH === 2 && kW === 2 && stride[0] === 2 && stride[1] === 2 && padding[0] === 0 && padding[1] === 0 && dH === 1 && dW === 1 && 2 * outH <= height && 2 * outW <= width) {
+    maxPool2x2Indices(xd, dst, batch * channels, height, width, outH, outW);
+    return [dst];
+  }
   if (dH === 1 && dW === 1) {
     // Undilated: each window's in-bounds part, precomputed per row and column.
     const rows = clippedWindows(outH, stride[0], padding[0], kH, height);
@@ -79,6 +84,30 @@ export const maxPool2dIndices: CpuKernel<MaxPool2dAttrs> = ([x], { kernelSize, s
   }
   return [dst];
 };
+
+/** 2×2 windows, stride 2, no padding: the common case unrolled, with the same rule (taps in row order, greater or NaN replaces). */
+function maxPool2x2Indices(xd: TypedArray, dst: TypedArray, planes: number, height: number, width: number, outH: number, outW: number): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * height * width;
+    for (let oh = 0; oh < outH; oh++) {
+      const row = 2 * oh * width;
+      for (let ow = 0; ow < outW; ow++) {
+        const i0 = row + 2 * ow;
+        const i1 = i0 + width;
+        let index = i0;
+        let best = xd[base + i0]; // the first tap is always taken (it is > -Infinity, NaN, or -Infinity itself)
+        let v = xd[base + i0 + 1];
+        if (v > best || v !== v) { best = v; index = i0 + 1; }
+        v = xd[base + i1];
+        if (v > best || v !== v) { best = v; index = i1; }
+        v = xd[base + i1 + 1];
+        if (v > best || v !== v) index = i1 + 1;
+        dst[o++] = index;
+      }
+    }
+  }
+}
 
 /**
  * The adjoint of avgPool2d: each output gradient, divided by its window's divisor (the same
