@@ -65,6 +65,11 @@ describe('profileSync (eager)', () => {
     expect(activeProfiler()).toBeNull();
   });
 
+  it('counts no bytes for an eager reshape: it is a view of its input', () => {
+    const report = profileSync(() => tidy(() => void a.reshape([128, 64]).exp()));
+    expect(report.rows.map((r) => [r.name, r.bytes]).sort()).toEqual([['exp', 2 * 128 * 64 * 4], ['reshape', 0]]);
+  });
+
   it('nests the ops a composite expands to inside its span', () => {
     const report = profileSync(() => tidy(() => void mean(a, 1)));
     const { traceEvents } = report.chromeTrace();

@@ -116,9 +116,9 @@ export function opFlops(op: string, inputs: readonly TensorType[], outputs: read
 }
 
 /**
- * Bytes a kernel reads and writes: every input and output once, at its dtype's size. `reshape`
- * moves nothing (it shares its input's data), and control-flow nodes count only through their
- * sub-graphs' nodes.
+ * Bytes a kernel reads and writes: every input and output once, at its dtype's size.
+ * Control-flow nodes count only through their sub-graphs' nodes. (An eager `reshape`, a view
+ * that moves nothing, is recorded with `bytes: 0` by the profiler.)
  *
  * @example
  * ```ts
@@ -126,7 +126,7 @@ export function opFlops(op: string, inputs: readonly TensorType[], outputs: read
  * ```
  */
 export function opBytes(op: string, inputs: readonly TensorType[], outputs: readonly TensorType[]): number {
-  if (op === 'reshape' || op === 'cond' || op === 'whileLoop' || op === 'scan') return 0;
+  if (op === 'cond' || op === 'whileLoop' || op === 'scan') return 0;
   let bytes = 0;
   for (const t of inputs) bytes += size(t) * itemSize(t.dtype);
   for (const t of outputs) bytes += size(t) * itemSize(t.dtype);

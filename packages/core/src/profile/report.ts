@@ -29,6 +29,8 @@ export interface ProfileSpan {
   readonly outputs?: readonly TensorType[];
   readonly attrs?: Attrs;
   readonly subgraphs?: readonly Graph[];
+  /** Bytes moved, when not every input and output (`opBytes`): 0 for a view such as an eager reshape. */
+  readonly bytes?: number;
 }
 
 /** One line of a report: every span with the same name and category, added up. */
@@ -128,7 +130,7 @@ export class ProfileReport {
       return {
         span,
         selfMs: Math.max(0, span.endMs - span.startMs - childMs[i]),
-        bytes: types ? opBytes(span.op!, span.inputs!, span.outputs!) : 0,
+        bytes: !leaf ? 0 : span.bytes ?? (types ? opBytes(span.op!, span.inputs!, span.outputs!) : 0),
         flops: types ? opFlops(span.op!, span.inputs!, span.outputs!, span.attrs ?? {}, span.subgraphs) : undefined,
       };
     });

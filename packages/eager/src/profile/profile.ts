@@ -31,6 +31,7 @@ export class Profiler implements OpProfiler {
     this.spans.push({
       name: backward ? `${op.name} (backward)` : op.name, category: backward ? 'backward' : 'op', startMs, endMs,
       op: op.name, inputs: typesOf(inputs), outputs: typesOf(outputs), attrs,
+      ...(op.name === 'reshape' ? { bytes: 0 } : {}), // a view of its input's buffer
     });
     return outputs;
   }
