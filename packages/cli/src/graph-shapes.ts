@@ -34,10 +34,12 @@ export function symbolicTypeLabels(file: ModelFile, build: (g: Graph) => Graph, 
   const names = s?.symbols.map((x) => x.name) ?? [];
   const dimText: string[][] = values.map((v) => v.type.shape.map(String));
   if (s && s.symbols.length > 0) {
-    // moved[j][value][axis]: the dimension at sizes with symbol j at +1 and +2 (undefined: not built).
-    const moved = s.symbols.map((sym, j) => [1, 2].map((delta) => {
-      const sizes = s.sizes.map((n, k) => (k === j ? n + delta : n));
-      if (sym.max !== undefined && sizes[j] > sym.max) return undefined;
+    // moved[j][k][value][axis]: the dimension with symbol j moved k + 1 steps of `direction[j]`
+    // (+1, or -1 where its bounds leave no room above); undefined where that graph was not built.
+    const direction = s.symbols.map((sym, j) => (sym.max === undefined || s.sizes[j] + 2 <= sym.max ? 1 : -1));
+    const moved = s.symbols.map((sym, j) => [1, 2].map((steps) => {
+      const sizes = s.sizes.map((n, k) => (k === j ? n + steps * direction[j] : n));
+      if (sizes[j] < sym.min || (sym.max !== undefined && sizes[j] > sym.max)) return undefined;
       try {
         const g = build(specializeGraph(file.graph, s, sizes));
         if (opList(g) !== opList(base)) return undefined;
@@ -57,7 +59,7 @@ export function symbolicTypeLabels(file: ModelFile, build: (g: Graph) => Graph, 
           const d2 = two[i][a];
           if (d1 === undefined || d2 === undefined) return void (unknown = true);
           if (d1 - d0 !== d2 - d1) return void (unknown = true);
-          if (d1 !== d0) slopes.push([j, d1 - d0]);
+          if (d1 !== d0) slopes.push([j, (d1 - d0) * direction[j]]);
         });
         if (unknown) dimText[i][a] = '?';
         else if (slopes.length === 1) {

@@ -3,7 +3,11 @@
  * kernels), where (the layered layout: no overlaps, edges only downwards and never through a
  * box, crossings removed), the HTML page, and @kiln/nn's plotMetricsSvg.
  */
+import type { Tensor } from '@kiln/eager';
+import { manualSeed, randn } from '@kiln/eager';
+import * as nn from '@kiln/nn';
 import { plotMetricsSvg } from '@kiln/nn';
+import { compile, save } from '@kiln/tracer';
 import { readModel } from '@kiln/serializer';
 import { describe, expect, it } from 'vitest';
 import { EXIT, graphPicture, graphToHtml, graphToSvg, layoutLayered, symbolicTypeLabels } from '../src/index.js';
@@ -61,6 +65,16 @@ describe('what kiln graph draws', () => {
     const file = readModel(flattened());
     const labels = [...symbolicTypeLabels(file, (g) => g).values()];
     expect(labels).toEqual(['f32[batch,seq,16]', 'f32[8,16]', 'f32[8]', 'f32[batch·seq,16]', 'f32[16,8]', 'f32[batch·seq,8]', 'f32[batch·seq,8]', 'f32[batch·seq,8]']);
+  });
+
+  it('reads symbolic shapes below the saved size where the bounds leave no room above, and numbers where nothing moves', () => {
+    manualSeed(14);
+    const lin = new nn.Linear(6, 4);
+    const f = compile((x: Tensor) => lin.forward(x).relu());
+    const capped = readModel(save(f, [randn([8, 6])], { names: lin, dynamic: { 0: [0] }, symbols: [{ name: 'rows', min: 1, max: 8 }] }));
+    expect([...symbolicTypeLabels(capped, (g) => g).values()]).toEqual(['f32[rows,6]', 'f32[4,6]', 'f32[4]', 'f32[6,4]', 'f32[rows,4]', 'f32[rows,4]', 'f32[rows,4]']);
+    const fixed = readModel(save(f, [randn([8, 6])], { names: lin }));
+    expect([...symbolicTypeLabels(fixed, (g) => g).values()]).toEqual(['f32[8,6]', 'f32[4,6]', 'f32[4]', 'f32[6,4]', 'f32[8,4]', 'f32[8,4]', 'f32[8,4]']);
   });
 
   it('--optimized draws the runtime\'s graph: fused kernels outlined with their body ops, shapes still symbolic', () => {
