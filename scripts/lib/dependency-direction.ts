@@ -23,8 +23,8 @@ export const ALLOWED_KILN_DEPENDENCIES: Readonly<Record<string, readonly string[
   eager: ['core', 'backend-cpu'],
   nn: ['core', 'eager', 'serializer'],
   tracer: ['core', 'eager', 'runtime', 'serializer', 'backend-cpu'],
-  // The kiln command (private): its sources use the deployer's set (core, serializer, runtime, a
-  // backend); its tests make models with eager, nn and the tracer.
+  // The kiln command (private): its commands use the deployer's set (core, serializer, runtime, a
+  // backend); `kiln demo` (src/demo/, loaded on demand) trains with eager, nn and the tracer.
   cli: ['core', 'backend-cpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
   // The `kiln` umbrella: user-facing, like user code, so it may re-export the tracer; nothing
   // depends on it (it is not in any other package's list).
