@@ -3,7 +3,8 @@ import { createOps, getOp, GraphBuilder, verifyGraph } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { WASM_ELEMENTWISE_MIN_ELEMENTS } from '../src/codegen/kernels.js';
 import { BLOCK, whyNotLowerable } from '../src/wasm/elementwise_lower.js';
-import { runWasmElementwise, wasmElementwise, wasmElementwiseStats } from '../src/wasm/elementwise.js';
+import { runWasmElementwise, WASM_ELEMENTWISE_THREAD_MIN_ELEMENTS, wasmElementwise, wasmElementwiseStats } from '../src/wasm/elementwise.js';
+import { getNumThreads, setNumThreads } from '../src/threads/pool.js';
 import type { CpuValue } from './helpers/cpu_ops.js';
 import { cpu } from './helpers/cpu_ops.js';
 import { expectIdentical, randomValue, runFused, runReference } from './helpers/codegen.js';
@@ -180,6 +181,30 @@ describe('WebAssembly fused elementwise kernels', () => {
     expect(32 * 32).toBeLessThan(WASM_ELEMENTWISE_MIN_ELEMENTS);
     const ins = inputsOf([[[32, 32], 'float32']]);
     expectIdentical(runFused(g, ins), runReference(g, ins));
+  });
+
+  it('large domains split across 1, 2 and 3 threads give the same bits (scalar input included)', () => {
+    const n = WASM_ELEMENTWISE_THREAD_MIN_ELEMENTS * 2 + 13;
+    const specs: Spec[] = [[[n], 'float32'], ONE];
+    const g = body(specs, (o, x, s) => [o.add(o.gelu(o.add(o.mul(x, 1.5), s), 'tanh'), x), o.exp(o.neg(o.abs(x)))]);
+    const ins = inputsOf(specs);
+    const before = getNumThreads();
+    try {
+      const results = [1, 2, 3].map((t) => {
+        setNumThreads(t);
+        return runFused(g, ins);
+      });
+      expectIdentical(results[1], results[0]);
+      expectIdentical(results[2], results[0]);
+      // …and equal to the single-threaded block path run directly.
+      const k = wasmElementwise(g)!;
+      const outs = [new Float32Array(n), new Float32Array(n)];
+      setNumThreads(1);
+      runWasmElementwise(k, ins.map((x) => x.data), outs, 0, n);
+      expectIdentical(outs, results[0]);
+    } finally {
+      setNumThreads(before);
+    }
   });
 
   it('caches modules by body text', () => {

@@ -1,18 +1,20 @@
 import type { Graph, TypedArray } from '@kiln/core';
 import { fusedDomain, printGraph, sizeOf } from '@kiln/core';
 import { collapse, type Layout } from '../codegen/layout.js';
+import { kernelExports, kernelMemory, parallelFor, usableThreads, type WasmModule } from '../threads/pool.js';
 import { BLOCK, lowerBody, type LoweredBody, SLOT_BYTES, whyNotLowerable } from './elementwise_lower.js';
 
 /**
  * Fused float32 elementwise bodies in WebAssembly SIMD (docs/design/cpu-wasm.md, "Elementwise
  * and reductions"). The domain is walked in blocks of BLOCK elements: each input's values for
- * the block are copied into its slot of one shared WebAssembly memory (broadcast inputs
+ * the block are copied into its slot of the pool's WebAssembly memory (threads/pool.ts) (broadcast inputs
  * expanded by the copy, one-element inputs splatted by the kernel), the generated function
  * (elementwise_lower.ts) computes every output for the block in one pass, and the outputs are
  * copied out. Blocks are small (8 KiB a slot), so everything stays in L1/L2 and main memory
  * sees each input read once and each output written once, as in a single loop.
  *
- * Work is a function of a range [lo, hi) of the domain, so a caller may split it (threads).
+ * Large domains of bodies without reductions or broadcasts split across the worker pool
+ * instead (`runThreaded`): whole ranges copied into the pool's shared memory, one part per thread.
  */
 
 /**
@@ -22,16 +24,20 @@ import { BLOCK, lowerBody, type LoweredBody, SLOT_BYTES, whyNotLowerable } from 
  */
 export const WASM_ELEMENTWISE_MIN_ELEMENTS = 4096;
 
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Memory: new (d: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
+/**
+ * Domains of at least this many elements split across the worker pool (when it has more than
+ * one thread): below it, waking workers costs more than the work.
+ */
+export const WASM_ELEMENTWISE_THREAD_MIN_ELEMENTS = 65536;
+
+type RunFn = (...args: number[]) => void;
 
 /** A body compiled to WebAssembly, with how its operands map onto the domain. */
 export interface WasmElementwiseKernel extends LoweredBody {
-  readonly run: (vectors: number) => void;
+  /** `run(slot addresses…, vectors)` instantiated on this thread. */
+  readonly run: RunFn;
+  /** The compiled module (workers instantiate it for threaded runs). */
+  readonly module: WasmModule;
   readonly domainSize: number;
   /** The merged loop structure of the slot operands (inputs, outputs, then reductions' accumulators). */
   readonly layout: Layout;
@@ -41,30 +47,9 @@ export interface WasmElementwiseKernel extends LoweredBody {
   readonly contiguous: readonly boolean[];
 }
 
-let memory: WasmMemory | null | undefined;
-let view: Float32Array = new Float32Array(0);
+interface WasmApi { Module: new (bytes: Uint8Array) => WasmModule }
 
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-}
-
-/** The shared memory, grown to hold `slots` slots (null where WebAssembly SIMD is missing). */
-function memoryFor(slots: number): WasmMemory | null {
-  if (memory === undefined) {
-    const api = wasmApi();
-    memory = null;
-    try {
-      if (api) memory = new api.Memory({ initial: 1 });
-    } catch {
-      memory = null;
-    }
-  }
-  if (!memory) return null;
-  const pages = Math.ceil((slots * SLOT_BYTES) / 65536) - memory.buffer.byteLength / 65536;
-  if (pages > 0) memory.grow(pages);
-  if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
-  return memory;
-}
+const slotCount = (k: LoweredBody) => k.inputs.length + k.outputs.length + k.reductions.length;
 
 const MAX_CACHED = 256;
 const byText = new Map<string, WasmElementwiseKernel | null>();
@@ -102,15 +87,17 @@ function build(body: Graph): WasmElementwiseKernel | null {
   if (whyNotLowerable(body) !== null) return null;
   const domain = fusedDomain(body, 'fusedElementwise');
   const domainSize = sizeOf(domain);
-  const lowered = lowerBody(body, (i) => sizeOf(body.inputs[i].type.shape) === 1 && domainSize !== 1);
+  const km = kernelMemory();
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!km || !api) return null;
+  const lowered = lowerBody(body, (i) => sizeOf(body.inputs[i].type.shape) === 1 && domainSize !== 1, km.type);
   // Stored outputs must cover the domain (a stored value of a smaller shape is the JS kernel's job).
   if (lowered.outputs.some((o) => sizeOf(body.outputs[o].type.shape) !== domainSize)) return null;
-  const api = wasmApi();
-  const mem = memoryFor(slotCount(lowered));
-  if (!api || !mem) return null;
-  let instance: { exports: Record<string, unknown> };
+  let module: WasmModule;
+  let run: RunFn;
   try {
-    instance = new api.Instance(new api.Module(lowered.bytes), { env: { memory: mem } });
+    module = new api.Module(lowered.bytes);
+    run = kernelExports(module).run as RunFn;
   } catch {
     return null; // no SIMD128 in this engine: the JavaScript kernel runs
   }
@@ -122,7 +109,8 @@ function build(body: Graph): WasmElementwiseKernel | null {
   return {
     ...lowered,
     accumulators: lowered.reductions.map((r) => ({ init: REDUCTION_INIT[r.op], size: sizeOf(accShape(r.axes)) })),
-    run: instance.exports.run as (vectors: number) => void,
+    run,
+    module,
     domainSize,
     layout: collapse(domain, shapes),
     contiguous: lowered.inputs.map((i) => sizeOf(body.inputs[i].type.shape) === domainSize),
@@ -136,8 +124,6 @@ export function wasmElementwiseStats(): { compiled: number; rejected: number; ca
 
 const REDUCTION_INIT: Record<string, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
 
-const slotCount = (k: LoweredBody) => k.inputs.length + k.outputs.length + k.reductions.length;
-
 /**
  * Runs `kernel` over [lo, hi) of its domain: `ins` are the body's inputs (all of them, by body
  * index), `outs` the arrays of its distinct stored outputs (kernel.outputs order), `accs` the
@@ -148,28 +134,71 @@ export function runWasmElementwise(
   kernel: WasmElementwiseKernel, ins: readonly TypedArray[], outs: readonly TypedArray[], lo: number, hi: number,
   accs: readonly Float64Array[] = [],
 ): void {
-  memoryFor(slotCount(kernel));
-  const mem = view;
+  if (hi - lo >= WASM_ELEMENTWISE_THREAD_MIN_ELEMENTS && threadable(kernel) && usableThreads() > 1) {
+    runThreaded(kernel, ins, outs, lo, hi);
+    return;
+  }
+  const km = kernelMemory()!;
+  const slots = slotCount(kernel);
+  const mem = km.reserve(km.base + slots * SLOT_BYTES);
+  const first = km.base / 4;
+  const args = Array.from({ length: slots + 1 }, (_, s) => km.base + s * SLOT_BYTES);
   kernel.inputs.forEach((i, s) => {
-    if (kernel.uniform[s]) mem[s * BLOCK] = ins[i][0];
+    if (kernel.uniform[s]) mem[first + s * BLOCK] = ins[i][0];
   });
   for (let c = lo; c < hi; c += BLOCK) {
     const m = Math.min(BLOCK, hi - c);
     for (let s = 0; s < kernel.inputs.length; s++) {
       if (kernel.uniform[s]) continue;
       const src = ins[kernel.inputs[s]];
-      if (kernel.contiguous[s]) mem.set(src.subarray(c, c + m), s * BLOCK);
-      else gather(src, kernel.layout, s, mem, s * BLOCK, c, m);
+      if (kernel.contiguous[s]) mem.set(src.subarray(c, c + m), first + s * BLOCK);
+      else gather(src, kernel.layout, s, mem, first + s * BLOCK, c, m);
     }
-    kernel.run((m + 3) >> 2);
+    args[slots] = (m + 3) >> 2;
+    kernel.run(...args);
     for (let q = 0; q < kernel.outputs.length; q++) {
-      const base = (kernel.inputs.length + q) * BLOCK;
+      const base = first + (kernel.inputs.length + q) * BLOCK;
       outs[q].set(mem.subarray(base, base + m), c);
     }
     for (let r = 0; r < kernel.reductions.length; r++) {
       const slot = kernel.inputs.length + kernel.outputs.length + r;
-      foldBlock(kernel.reductions[r].op, mem, slot * BLOCK, accs[r], kernel.layout, slot, c, m);
+      foldBlock(kernel.reductions[r].op, mem, first + slot * BLOCK, accs[r], kernel.layout, slot, c, m);
     }
+  }
+}
+
+/** Whether a kernel can split across threads: no reductions, every input whole or one element, at most 15 slots. */
+function threadable(kernel: WasmElementwiseKernel): boolean {
+  return kernel.reductions.length === 0 && slotCount(kernel) <= 15 && kernel.contiguous.every((c, s) => c || kernel.uniform[s]);
+}
+
+/**
+ * The threaded path: each input's whole range is copied into the pool's memory (one region per
+ * operand), the range is split into one part per thread at multiples of four elements, each
+ * thread runs the same function over its part, and the outputs are copied out. Every element
+ * is computed by the same instructions whatever the thread count.
+ */
+function runThreaded(kernel: WasmElementwiseKernel, ins: readonly TypedArray[], outs: readonly TypedArray[], lo: number, hi: number): void {
+  const km = kernelMemory()!;
+  const n = hi - lo;
+  const regionBytes = Math.ceil(n / 4) * 16;
+  const slots = slotCount(kernel);
+  const mem = km.reserve(km.base + slots * regionBytes);
+  const region = (s: number) => km.base + s * regionBytes;
+  kernel.inputs.forEach((i, s) => {
+    if (kernel.uniform[s]) mem[region(s) / 4] = ins[i][0];
+    else mem.set(ins[i].subarray(lo, hi), region(s) / 4);
+  });
+  const vectors = regionBytes / 16;
+  const tasks = Math.min(usableThreads(), Math.ceil(vectors / 1024));
+  parallelFor(kernel.module, 'run', tasks, (t) => {
+    const v0 = Math.floor((vectors * t) / tasks);
+    const v1 = Math.floor((vectors * (t + 1)) / tasks);
+    return [...Array.from({ length: slots }, (_, s) => region(s) + (kernel.uniform[s] ? 0 : v0 * 16)), v1 - v0];
+  });
+  for (let q = 0; q < kernel.outputs.length; q++) {
+    const at = region(kernel.inputs.length + q) / 4;
+    outs[q].set(mem.subarray(at, at + n), lo);
   }
 }
 

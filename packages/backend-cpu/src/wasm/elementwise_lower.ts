@@ -1,17 +1,19 @@
 import type { Graph, Node, Value } from '@kiln/core';
 import type { DType } from '@kiln/core';
 import { FUSIBLE_REDUCTIONS, toTypedArray } from '@kiln/core';
-import { Code, I32, encodeModule } from './emitter.js';
+import { Code, I32, V128, encodeModule, type MemoryType } from './emitter.js';
 import { VecMath } from './math.js';
 
 /**
- * Lowers a fused elementwise body (float32) to one WebAssembly SIMD function over a block of
- * the domain. The caller (elementwise.ts) copies each input's values for the block into its
- * slot of the module's memory (broadcasts expanded), calls `run(vectors)`, and copies the
- * outputs' slots out. Inside, every value of the body lives in a v128 local: four elements per
- * step, float32 values as float32 lanes, bool values as lane masks (all ones or zero). Blocks
- * are padded to a multiple of four, so there is no scalar tail: the extra lanes compute on
- * whatever the slots hold and are never copied out.
+ * Lowers a fused elementwise body (float32) to one WebAssembly SIMD function
+ * `run(slot0, …, slotK, vectors)`: each slot argument is the byte address of an operand's
+ * values (inputs, then stored outputs, then the values each reduction folds), and the function
+ * computes `vectors` × 4 consecutive elements. The caller (elementwise.ts) places the inputs'
+ * values (blocks in the single-threaded path, whole ranges split across the worker pool in the
+ * threaded one), calls it, and reads the outputs. Inside, every value of the body lives in a
+ * v128 local: four elements per step, float32 values as float32 lanes, bool values as lane
+ * masks (all ones or zero). Ranges are padded to a multiple of four, so there is no scalar
+ * tail: the extra lanes compute on whatever memory holds and are never copied out.
  */
 
 /** Elements per block: each slot holds this many float32 values (8 KiB). */
@@ -98,46 +100,55 @@ function isConstant(v: Value, body: Graph, value: number): boolean {
  * element (splatted once per call from the first float of their slot). Exports
  * `run(vectors: i32)`.
  */
-export function lowerBody(body: Graph, uniformInput: (i: number) => boolean): LoweredBody {
+export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, memory?: MemoryType): LoweredBody {
   const used = new Set(body.nodes.flatMap((n) => n.inputs));
   const inputs = body.inputs.map((v, i) => ({ v, i })).filter(({ v }) => used.has(v));
   const reductionNodes = body.nodes.filter((n) => FUSIBLE_REDUCTIONS.has(n.op));
   const reduced = new Set(reductionNodes.map((n) => n.outputs[0]));
   const outValues = [...new Set(body.outputs.filter((v) => !reduced.has(v)))];
   const outputs = outValues.map((v) => body.outputs.indexOf(v));
-  const c = new Code([I32]);
+  const slots = inputs.length + outValues.length + reductionNodes.length;
+  const c = new Code(new Array<typeof I32>(slots + 1).fill(I32));
+  const vectors = slots;
   const m = new VecMath(c);
   const off = c.local(I32);
   const end = c.local(I32);
+  const load = (slot: number) => {
+    c.get(slot).get(off).add().v128Load(0);
+    const l = c.local(V128);
+    c.set(l);
+    return l;
+  };
+  const store = (slot: number, value: number) => c.get(slot).get(off).add().get(value).v128Store(0);
   const local = new Map<Value, number>();
   const uniform = inputs.map(({ i }) => uniformInput(i));
   // Uniform inputs and constants once per call, before the loop.
   inputs.forEach(({ v }, s) => {
-    if (uniform[s]) local.set(v, m.splat(s * SLOT_BYTES));
+    if (!uniform[s]) return;
+    c.get(s).load32Splat(0);
+    const l = c.local(V128);
+    c.set(l);
+    local.set(v, l);
   });
   const constant = (n: Node) => n.op === 'full';
   for (const n of body.nodes) if (constant(n)) local.set(n.outputs[0], fullOf(m, n));
   const loopStart = c.bytes.length;
-  c.get(0).i32(16).mul().set(end);
+  c.get(vectors).i32(16).mul().set(end);
   c.i32(0).set(off);
   c.block().get(end).eqz().brIf(0).loop();
   inputs.forEach(({ v }, s) => {
-    if (!uniform[s]) local.set(v, m.load(off, s * SLOT_BYTES));
+    if (!uniform[s]) local.set(v, load(s));
   });
   for (const n of body.nodes) {
     if (constant(n) || reduced.has(n.outputs[0])) continue;
     local.set(n.outputs[0], lowerNode(m, n, n.inputs.map((v) => local.get(v)!)));
   }
-  outValues.forEach((v, q) => {
-    c.get(off).get(local.get(v)!).v128Store((inputs.length + q) * SLOT_BYTES);
-  });
-  reductionNodes.forEach((n, r) => {
-    c.get(off).get(local.get(n.inputs[0])!).v128Store((inputs.length + outValues.length + r) * SLOT_BYTES);
-  });
+  outValues.forEach((v, q) => store(inputs.length + q, local.get(v)!));
+  reductionNodes.forEach((n, r) => store(inputs.length + outValues.length + r, local.get(n.inputs[0])!));
   c.inc(off, 16).get(off).get(end).ltU().brIf(0).end().end();
   m.hoistConstants(loopStart);
   return {
-    bytes: encodeModule([{ name: 'run', code: c }]), inputs: inputs.map(({ i }) => i), uniform, outputs,
+    bytes: encodeModule([{ name: 'run', code: c }], 1, memory), inputs: inputs.map(({ i }) => i), uniform, outputs,
     reductions: reductionNodes.map((n) => ({ op: n.op, axes: n.attrs.axes as number[], node: body.nodes.indexOf(n) })),
   };
 }
