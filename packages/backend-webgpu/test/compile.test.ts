@@ -1,0 +1,59 @@
+import { manualSeed, noGrad, randn, registerBackend, setBackend, tensor, tidy, type Tensor } from '@kiln/eager';
+import { compile } from '@kiln/tracer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testBackend } from './helpers/device.js';
+
+// compile() on WebGPU: the runtime skips its fusion passes (no fused WebGPU kernels yet) and
+// runs the optimized graph's primitives through the same Backend interface.
+const gpu = await testBackend;
+if (gpu) registerBackend('webgpu', () => gpu);
+
+describe.skipIf(!gpu)('compiled functions on WebGPU', () => {
+  afterEach(() => setBackend('cpu'));
+
+  it('a compiled forward pass equals eager on WebGPU and on CPU', async () => {
+    const fn = (x: Tensor, w: Tensor) => x.matmul(w).add(1).relu().mul(x.sum(1, true)).max(1);
+    const run = async (backend: string, compiled: boolean) => {
+      setBackend(backend);
+      const x = tensor([[1, 2, -1], [3, -4, 0.5]], 'float32');
+      const w = tensor([[0.5, -1], [2, 0.25], [1, 1]], 'float32');
+      const y = (compiled ? compile(fn) : fn)(x, w);
+      expect(y.backend).toBe(backend);
+      return [...(await y.data())];
+    };
+    const want = await run('cpu', false);
+    expect(await run('webgpu', false)).toEqual(want);
+    expect(await run('webgpu', true)).toEqual(want);
+  });
+
+  it('a compiled training step (forward, backward, in-place update) trains as eager does', async () => {
+    const losses = async (compiled: boolean): Promise<number[]> => {
+      setBackend('webgpu');
+      manualSeed(3);
+      const x = randn([16, 4]);
+      const y = x.sum(1, true).tanh();
+      const w = randn([4, 1]).mul(0.3);
+      w.requiresGrad = true;
+      const step = (xb: Tensor, yb: Tensor): Tensor => {
+        const d = xb.matmul(w).sub(yb);
+        const loss = d.mul(d).mean();
+        loss.backward();
+        noGrad(() => w.assign(w.sub(w.grad!.mul(0.3))));
+        w.grad = null;
+        return loss;
+      };
+      const run = compiled ? compile(step) : step;
+      const out: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const l = tidy(() => run(x, y));
+        out.push((await l.data())[0]);
+        l.dispose();
+      }
+      return out;
+    };
+    const eager = await losses(false);
+    const compiled = await losses(true);
+    expect(eager[7]).toBeLessThan(eager[0] * 0.5);
+    compiled.forEach((l, i) => expect(Math.abs(l - eager[i])).toBeLessThan(1e-5 * Math.max(1, eager[i])));
+  });
+});
