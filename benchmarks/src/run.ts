@@ -1,7 +1,10 @@
 /**
  * Runs the benchmarks, Kiln and its peers in one process, and writes results/latest.{json,md}.
  *
- *   pnpm bench [--quick] [--no-peers] [--filter <substring>] [--warmup <n>] [--reps <n>] [--out <dir>]
+ *   pnpm bench [--quick] [--no-peers] [--sequential] [--filter <substring>] [--warmup <n>] [--reps <n>] [--out <dir>]
+ *
+ * A workload's implementations are timed interleaved, round-robin, so load that comes and goes
+ * on a shared machine falls on all of them alike (`--sequential`: one after another instead).
  *
  * Each implementation's timed repetitions stop early once they have taken 20 s
  * and there are 3 samples, so a peer that takes seconds a run cannot stretch the run for minutes.
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'no-peers': { type: 'boolean', default: false },
+      sequential: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick === true;
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
   const machine = machineInfo(threads);
   console.log(formatMachine(machine));
   console.log(`warm-up ${warmup}, repetitions ${repetitions} (workloads may set their own)${quick ? '; --quick: warm-up ≤ 0.5 s, timing ≤ 1 s (≥ 3 samples, ≤ 10) per implementation' : '; timing ≤ 20 s (≥ 3 samples) per implementation'}\n`);
-  const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, ...(quick ? QUICK : { budgetMs: 20_000 }) });
+  const records = await runWorkloads(workloads, { warmup, repetitions, keepGoing: true, quick, interleave: values.sequential !== true, ...(quick ? QUICK : { budgetMs: 20_000 }) });
   const paths = writeReport(outDir, { date: new Date().toISOString(), machine, records, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) });
   console.log(`\n${formatTable(records)}\n\nwrote ${paths.json}\nwrote ${paths.markdown}`);
   const failed = records.filter((r) => r.failed !== undefined);

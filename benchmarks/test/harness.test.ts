@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MismatchError, isMissingFeatureError, runImplementation, runWorkloads, type Implementation, type Workload } from '../src/harness.js';
+import { MismatchError, isMissingFeatureError, runImplementation, runWorkloadInterleaved, runWorkloads, type Implementation, type Workload } from '../src/harness.js';
 
 /** A clock that advances by the given steps, one per call, so timings are exact and no test depends on real time. */
 function fakeClock(durations: number[]): () => number {
@@ -203,5 +203,41 @@ describe('runWorkloads', () => {
     const b: Implementation = { name: 'b', setup: () => undefined, run: () => {} };
     const records = await runWorkloads([workload([a, b]), { ...workload([a]), name: 'v' }], { warmup: 0, repetitions: 1, now: fakeClock([]), log: () => {} });
     expect(records.map((r) => `${r.workload}/${r.implementation}`)).toEqual(['w/a', 'w/b', 'v/a']);
+  });
+});
+
+describe('runWorkloadInterleaved', () => {
+  const tracer = (name: string, events: string[], extra: Partial<Implementation> = {}): Implementation => ({
+    name,
+    setup: () => void events.push(`setup ${name}`),
+    run: () => void events.push(`run ${name}`),
+    teardown: () => void events.push(`teardown ${name}`),
+    ...extra,
+  });
+
+  it('sets up and warms each in order, times them round-robin, then tears all down', async () => {
+    const events: string[] = [];
+    const w = workload([tracer('a', events), tracer('b', events, { repetitions: 3 })], { repetitions: 2 });
+    const records = await runWorkloadInterleaved(w, { warmup: 1, repetitions: 9, now: fakeClock([1, 10, 2, 20, 30]), log: () => {} });
+    expect(events).toEqual(['setup a', 'run a', 'setup b', 'run b', 'run a', 'run b', 'run a', 'run b', 'run b', 'teardown a', 'teardown b']);
+    expect(records.map((r) => [r.implementation, r.samples, r.minMs, r.maxMs])).toEqual([['a', 2, 1, 2], ['b', 3, 10, 30]]);
+  });
+
+  it('records a failing implementation and times the others', async () => {
+    const events: string[] = [];
+    const bad = tracer('bad', events, {
+      run: () => {
+        throw new MismatchError('bad: differs');
+      },
+    });
+    const records = await runWorkloadInterleaved(workload([bad, tracer('good', events)]), { warmup: 0, repetitions: 2, now: fakeClock([]), log: () => {} });
+    expect(records.map((r) => [r.implementation, r.samples, r.failed])).toEqual([['bad', 0, 'bad: differs'], ['good', 2, undefined]]);
+    expect(events).toEqual(['setup bad', 'setup good', 'teardown bad', 'run good', 'run good', 'teardown good']);
+  });
+
+  it('is what runWorkloads does with interleave', async () => {
+    const events: string[] = [];
+    await runWorkloads([workload([tracer('a', events), tracer('b', events)])], { warmup: 0, repetitions: 1, interleave: true, now: fakeClock([]), log: () => {} });
+    expect(events).toEqual(['setup a', 'setup b', 'run a', 'run b', 'teardown a', 'teardown b']);
   });
 });

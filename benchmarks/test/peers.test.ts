@@ -24,12 +24,13 @@ function tinyWorkloads(): Workload[] {
 const ONCE = { warmup: 0, repetitions: 1, maxWarmup: 0, maxRepetitions: 1, log: () => {} };
 
 describe('peers', () => {
-  it('run every workload at a tiny size, each agreeing with Kiln before it is timed', async () => {
-    const records = await runWorkloads(tinyWorkloads(), ONCE);
+  it('run every workload at a tiny size, interleaved, each agreeing with Kiln before it is timed', async () => {
+    // Interleaved, as pnpm bench runs them: tfjs-cpu and tfjs-wasm alive at once, switching backends.
+    const records = await runWorkloads(tinyWorkloads(), { ...ONCE, repetitions: 2, maxRepetitions: 2, interleave: true });
     expect(tf.memory().numTensors).toBe(0); // every tfjs run tidied, every setup torn down
     const problems = records.filter((r) => r.failed !== undefined || r.skipped !== undefined).map((r) => `${r.workload} / ${r.implementation}: ${r.failed ?? r.skipped}`);
     expect(problems).toEqual([]);
-    expect(records.every((r) => r.samples === 1)).toBe(true);
+    expect(records.every((r) => r.samples === 2)).toBe(true);
     const names = (w: string) => records.filter((r) => r.workload === w).map((r) => r.implementation);
     expect(names('matmul-16')).toEqual(['kiln-eager-cpu', 'tfjs-cpu', 'tfjs-wasm', 'jax-js-eager', 'onnxruntime-node-cpu', 'onnxruntime-node-cpu-1-thread']);
     expect(names('cnn-inference')).toEqual(['tfjs-cpu', 'tfjs-wasm', 'jax-js-eager', 'jax-js-jit', 'onnxruntime-node-cpu', 'onnxruntime-node-cpu-1-thread']);

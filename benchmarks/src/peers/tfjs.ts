@@ -63,7 +63,8 @@ function impl(backend: TfjsBackend, build: () => State | Promise<State>, counts:
       }
       return state;
     },
-    run: (s) => s.run(),
+    // Interleaved with other implementations, the other tfjs backend may be the active one now.
+    run: (s) => (tf.getBackend() === backend ? s.run() : use(backend).then(() => s.run())),
     teardown: (s) => release(s),
   };
 }
