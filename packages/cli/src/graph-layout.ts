@@ -7,7 +7,8 @@
  *  2. edges spanning several layers are cut by dummy nodes, one per layer crossed, so they are
  *     routed between boxes and never through them;
  *  3. crossings reduced by ordering each layer by the barycenter of its neighbours, sweeping down
- *     and up several times and keeping the best order seen;
+ *     and up several times and keeping the best order seen, then swapping neighbours in a layer
+ *     wherever that removes crossings;
  *  4. x positions: packed in order, then pulled towards their neighbours' mean a few rounds with
  *     the minimum spacing kept (each node has its own space to the left and right of its centre,
  *     room for the label drawn beside its outgoing edge).
@@ -160,6 +161,28 @@ export function layoutLayered(nodes: readonly LayoutNode[], edges: readonly Layo
     rows[l] = row;
     number(row);
   });
+  // then swap neighbours wherever that removes crossings (the "transpose" step), until none does
+  /** Crossings between the edges of u and of v (u left of v) towards one side. */
+  const pairCrossings = (u: Slot[], v: Slot[]) => {
+    let c = 0;
+    for (const a of u) for (const b of v) if (a.order > b.order) c++;
+    return c;
+  };
+  for (let pass = 0, improved = true; improved && pass < 8; pass++) {
+    improved = false;
+    for (const row of rows) {
+      for (let k = 0; k + 1 < row.length; k++) {
+        const [u, v] = [row[k], row[k + 1]];
+        const now = pairCrossings(u.up, v.up) + pairCrossings(u.down, v.down);
+        const swapped = pairCrossings(v.up, u.up) + pairCrossings(v.down, u.down);
+        if (swapped < now) {
+          [row[k], row[k + 1]] = [v, u];
+          number(row);
+          improved = true;
+        }
+      }
+    }
+  }
 
   // 4. x: pack, then pull towards neighbours with spacing kept
   const pack = (row: Slot[]) => {
