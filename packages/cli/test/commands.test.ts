@@ -59,6 +59,16 @@ describe('kiln --help and each command\'s help', () => {
   });
 });
 
+describe('docs/guide/cli.md', () => {
+  it('shows kiln --help as it is, and each error message as the CLI writes it', async () => {
+    const guide = readFileSync(new URL('../../../docs/guide/cli.md', import.meta.url), 'utf8');
+    const help = /```\n\$ kiln --help\n([\s\S]*?)```/.exec(guide)![1];
+    expect(USAGE.startsWith(help.trimEnd())).toBe(true);
+    const typo = /```\n\$ kiln inpsect out\/model.kiln\n([\s\S]*?)```/.exec(guide)![1];
+    expect((await kiln(['inpsect', 'out/model.kiln'])).stderr).toBe(typo);
+  });
+});
+
 describe('kiln --version', () => {
   it('prints the package version, as --version, -V and version', async () => {
     for (const argv of [['--version'], ['-V'], ['version']]) {
