@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads } from '../src/threads/pool.js';
-import { IM2COL_MAX_FLOATS, useConvGemm, type ConvGeometry } from '../src/kernels/conv_gemm.js';
+import { DIRECT_CONV_LIMITS } from '../src/wasm/conv_direct.js';
+import { IM2COL_LIMITS, useConvGemm, type ConvGeometry } from '../src/kernels/conv_gemm.js';
 import type { CpuValue } from './helpers/cpu_ops.js';
 import { cpuOps, value } from './helpers/cpu_ops.js';
 
@@ -30,7 +31,7 @@ function expectNear(got: CpuValue, want: CpuValue, scale: CpuValue, k: number): 
   expect(bad).toEqual([]);
 }
 
-interface Case { x: number[]; outC: number; k: [number, number]; stride?: [number, number]; padding?: [number, number]; dilation?: [number, number]; groups?: number }
+interface Case { chunked?: boolean; x: number[]; outC: number; k: [number, number]; stride?: [number, number]; padding?: [number, number]; dilation?: [number, number]; groups?: number }
 
 const cases: Case[] = [
   { x: [2, 8, 12, 12], outC: 16, k: [3, 3] }, // the plain 3×3
@@ -40,11 +41,11 @@ const cases: Case[] = [
   { x: [2, 8, 20, 20], outC: 16, k: [3, 2], groups: 2, stride: [1, 2] }, // groups
   { x: [33, 1, 14, 14], outC: 32, k: [3, 3] }, // one input channel (the first layer), batch 33
   { x: [2, 16, 11, 9], outC: 24, k: [1, 1] }, // 1×1
-  { x: [33, 16, 32, 32], outC: 32, k: [3, 3], padding: [1, 1] }, // large: im2col in two chunks
+  { x: [5, 16, 20, 20], outC: 32, k: [3, 3], padding: [1, 1], chunked: true }, // scratch limits lowered: batches in chunks of 2
 ];
 
 describe('float32 convolutions through im2col + WebAssembly gemm match the float64 direct kernels', () => {
-  for (const { x: xs, outC, k, ...opts } of cases) {
+  for (const { x: xs, outC, k, chunked, ...opts } of cases) {
     const groups = opts.groups ?? 1;
     const x = value(data(sizeOf(xs), 1), xs);
     const w = value(data(outC * (xs[1] / groups) * k[0] * k[1], 2), [outC, xs[1] / groups, ...k]);
@@ -53,12 +54,25 @@ describe('float32 convolutions through im2col + WebAssembly gemm match the float
       batch: xs[0], channels: xs[1], height: xs[2], width: xs[3], outChannels: outC, kH: k[0], kW: k[1], outH: y64.shape[2], outW: y64.shape[3],
       stride: opts.stride ?? [1, 1], padding: opts.padding ?? [0, 0], dilation: opts.dilation ?? [1, 1], groups,
     };
-    const name = `x ${JSON.stringify(xs)}, weight [${outC},${xs[1] / groups},${k}], ${JSON.stringify(opts)}`;
+    const name = `x ${JSON.stringify(xs)}, weight [${outC},${xs[1] / groups},${k}], ${JSON.stringify(opts)}${chunked ? ', in chunks' : ''}`;
+    /** Runs f with the scratch limits lowered so that 2 images fit (chunked cases). */
+    const limited = <T>(f: () => T): T => {
+      if (!chunked) return f();
+      const saved = [DIRECT_CONV_LIMITS.stagedFloats, IM2COL_LIMITS.floats];
+      const perImage = xs[1] * (xs[2] + 2) * (xs[3] + 8) + outC * xs[2] * (xs[3] + 8);
+      DIRECT_CONV_LIMITS.stagedFloats = 2 * perImage + 1;
+      IM2COL_LIMITS.floats = 2 * (xs[1] * k[0] * k[1] + outC) * xs[2] * xs[3] + 1;
+      try {
+        return f();
+      } finally {
+        [DIRECT_CONV_LIMITS.stagedFloats, IM2COL_LIMITS.floats] = saved;
+      }
+    };
 
     it(`conv2d: ${name}`, () => {
       expect(useConvGemm(geometry)).toBe(true); // else this compares the direct kernel with itself
       const scale = cpuOps.conv2d(abs(as(x, 'float64')), abs(as(w, 'float64')), null, opts);
-      expectNear(cpuOps.conv2d(x, w, null, opts), y64, scale, (xs[1] / groups) * k[0] * k[1]);
+      expectNear(limited(() => cpuOps.conv2d(x, w, null, opts)), y64, scale, (xs[1] / groups) * k[0] * k[1]);
     });
 
     const g = value(data(sizeOf(y64.shape), 3), y64.shape);
@@ -67,18 +81,18 @@ describe('float32 convolutions through im2col + WebAssembly gemm match the float
       const o = { ...opts, outputPadding };
       const want = cpuOps.conv2dTranspose(as(g, 'float64'), as(w, 'float64'), null, o);
       const scale = cpuOps.conv2dTranspose(abs(as(g, 'float64')), abs(as(w, 'float64')), null, o);
-      expectNear(cpuOps.conv2dTranspose(g, w, null, o), want, scale, (outC / groups) * k[0] * k[1]);
+      expectNear(limited(() => cpuOps.conv2dTranspose(g, w, null, o)), want, scale, (outC / groups) * k[0] * k[1]);
     });
 
     it(`conv2dWeightGrad: ${name}`, () => {
       const want = cpuOps.conv2dWeightGrad(as(x, 'float64'), as(g, 'float64'), k, opts);
       const scale = cpuOps.conv2dWeightGrad(abs(as(x, 'float64')), abs(as(g, 'float64')), k, opts);
-      expectNear(cpuOps.conv2dWeightGrad(x, g, k, opts), want, scale, xs[0] * y64.shape[2] * y64.shape[3]);
+      expectNear(limited(() => cpuOps.conv2dWeightGrad(x, g, k, opts)), want, scale, xs[0] * y64.shape[2] * y64.shape[3]);
     });
   }
 
-  it('the large case really is split into chunks', () => {
-    expect(33 * 16 * 9 * 32 * 32).toBeGreaterThan(IM2COL_MAX_FLOATS);
+  it('the default scratch limits hold the CNN of the benchmark in one chunk', () => {
+    expect(32 * (32 * 26 * 26 + 64 * 24 * 24)).toBeLessThan(DIRECT_CONV_LIMITS.stagedFloats);
   });
 
   it('small and depthwise convolutions stay on the direct kernel', () => {

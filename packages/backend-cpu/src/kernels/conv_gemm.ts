@@ -15,8 +15,8 @@ export interface ConvGeometry {
   stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number;
 }
 
-/** Scratch floats an im2col matrix may take before the batch is split into chunks (16 MiB). */
-export const IM2COL_MAX_FLOATS = 1 << 22;
+/** Scratch floats an im2col matrix may take before the batch is split into chunks (default 4M = 16 MiB; tests lower it). */
+export const IM2COL_LIMITS = { floats: 1 << 22 };
 
 /** Products smaller than this many multiply-adds per image and group stay on the direct JS kernels. */
 export const CONV_GEMM_MIN_MACS = 32 * 32 * 32;
@@ -35,8 +35,8 @@ export function useConvGemm(g: ConvGeometry): boolean {
   return outPerGroup * k * g.outH * g.outW >= CONV_GEMM_MIN_MACS && wasmGemmAvailable();
 }
 
-/** Images per chunk so that `perImage` floats each stay within IM2COL_MAX_FLOATS (at least 1). */
-const chunkOf = (perImage: number, batch: number) => Math.max(1, Math.min(batch, Math.floor(IM2COL_MAX_FLOATS / Math.max(1, perImage))));
+/** Images per chunk so that `perImage` floats each stay within IM2COL_LIMITS.floats (at least 1). */
+const chunkOf = (perImage: number, batch: number) => Math.max(1, Math.min(batch, Math.floor(IM2COL_LIMITS.floats / Math.max(1, perImage))));
 
 function taps(g: ConvGeometry) {
   return {

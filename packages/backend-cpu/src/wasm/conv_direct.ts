@@ -20,8 +20,11 @@ const DEFAULT_TILE: Tile = { mr: 4, nv: 2 };
 export const DIRECT_MAX_TAPS = 49;
 /** Multiply-adds per thread below which fewer threads are woken. */
 const MIN_MACS_PER_THREAD = 1 << 20;
-/** Floats of input and output one call may stage in the kernel memory before the batch is split (64 MiB). */
-const MAX_STAGED_FLOATS = 1 << 24;
+/**
+ * Floats of input and output one call may stage in the kernel memory before the batch is split
+ * into chunks (default 16M = 64 MiB; tests lower it to exercise the split).
+ */
+export const DIRECT_CONV_LIMITS = { stagedFloats: 1 << 24 };
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 
@@ -178,7 +181,7 @@ export function convDirectF32(x: TypedArray, w: TypedArray, g: DirectConv, dst: 
   // Packed weights: [panel][c][kh][kw][4], zero for channels past outChannels.
   const wBytes = roundUp(ocP * channels * taps * 4, 64);
   const perImage = channels * plane + ocP * yPlane;
-  const chunk = Math.max(1, Math.min(g.batch, Math.floor(MAX_STAGED_FLOATS / perImage)));
+  const chunk = Math.max(1, Math.min(g.batch, Math.floor(DIRECT_CONV_LIMITS.stagedFloats / perImage)));
   const wAt = km.base;
   const xAt = wAt + wBytes;
   const xBytes = roundUp((chunk * channels * plane + NR) * 4, 64); // + NR: the last tile's over-read
