@@ -1,8 +1,8 @@
 import type { Graph, Ops, Value } from '@kiln/core';
 import { createOps, GraphBuilder, verifyGraph } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
-import { wasmElementwise } from '../src/wasm/elementwise.js';
-import { runFused } from './helpers/codegen.js';
+import { runWasmElementwise, wasmElementwise } from '../src/wasm/elementwise.js';
+import { relaxedSimdAvailable } from '../src/wasm/gemm.js';
 
 /**
  * Accuracy of the vectorised float32 math (wasm/math.ts) against float64 Math.*: the largest
@@ -41,10 +41,12 @@ function ulp(r: number): number {
 
 interface Measured { maxUlp: number; at: number; bad: string[] }
 
-/** Runs `body` (through fusedElementwise, so in WebAssembly) and measures it against `exact`. */
-function measure(body: Graph, xs: Float32Array, exact: (x: number) => number): Measured {
-  expect(wasmElementwise(body), 'the body lowers to WebAssembly').not.toBeNull();
-  const [got] = runFused(body, [{ data: xs, shape: [xs.length], dtype: 'float32' }]);
+/** Runs `body` in WebAssembly (relaxed-SIMD multiply-add or not) and measures it against `exact`. */
+function measure(body: Graph, xs: Float32Array, exact: (x: number) => number, fma: boolean): Measured {
+  const kernel = wasmElementwise(body, { fma });
+  expect(kernel, 'the body lowers to WebAssembly').not.toBeNull();
+  const got = new Float32Array(xs.length);
+  runWasmElementwise(kernel!, [xs], [got], 0, xs.length);
   let maxUlp = 0;
   let at = 0;
   const bad: string[] = [];
@@ -75,15 +77,20 @@ const CASES: { name: string; f: (ops: Ops<Value>, x: Value) => Value; exact: (x:
   { name: 'rsqrt', f: (o, x) => o.rsqrt(x), exact: (x) => 1 / Math.sqrt(x), lo: 0, hi: 100, ulps: 0.5 },
 ];
 
+// Plain SIMD everywhere; relaxed-SIMD multiply-add (fused on FMA hardware) where the engine has it.
+const MODES = relaxedSimdAvailable() ? [false, true] : [false];
+
 describe('WebAssembly float32 math', () => {
   for (const c of CASES) {
-    it(`${c.name}: within ${c.ulps} ulp of float64 Math over wide ranges; specials exact`, () => {
-      const xs = inputs(c.lo, c.hi);
-      xs.set(SPECIALS, 0);
-      const m = measure(unaryBody(SIZE, c.f), xs, c.exact);
-      console.log(`${c.name}: max ${m.maxUlp.toFixed(3)} ulp at x=${m.at}`);
-      expect(m.bad).toEqual([]);
-      expect(m.maxUlp).toBeLessThanOrEqual(c.ulps);
-    });
+    for (const fma of MODES) {
+      it(`${c.name}${fma ? ' (multiply-add)' : ''}: within ${c.ulps} ulp of float64 Math over wide ranges; specials exact`, () => {
+        const xs = inputs(c.lo, c.hi);
+        xs.set(SPECIALS, 0);
+        const m = measure(unaryBody(SIZE, c.f), xs, c.exact, fma);
+        console.log(`${c.name}${fma ? ' fma' : ''}: max ${m.maxUlp.toFixed(3)} ulp at x=${m.at}`);
+        expect(m.bad).toEqual([]);
+        expect(m.maxUlp).toBeLessThanOrEqual(c.ulps);
+      });
+    }
   }
 });

@@ -2,6 +2,7 @@ import type { Graph, TypedArray } from '@kiln/core';
 import { fusedDomain, printGraph, sizeOf } from '@kiln/core';
 import { collapse, type Layout } from '../codegen/layout.js';
 import { kernelExports, kernelMemory, parallelFor, usableThreads, type WasmModule } from '../threads/pool.js';
+import { relaxedSimdAvailable } from './gemm.js';
 import { BLOCK, lowerBody, type LoweredBody, SLOT_BYTES, whyNotLowerable } from './elementwise_lower.js';
 
 /**
@@ -59,7 +60,9 @@ const stats = { compiled: 0, rejected: 0 };
 /**
  * The WebAssembly kernel for a fusedElementwise body, or null when the body does not lower
  * (see whyNotLowerable) or the engine has no WebAssembly SIMD; the caller then runs the
- * JavaScript kernel. Cached by the body's printed text and by the body object.
+ * JavaScript kernel. Cached by the body's printed text and by the body object. The vector math
+ * uses relaxed-SIMD multiply-add where the engine has it (`relaxedSimdAvailable`, off with
+ * KILN_WASM_FMA=0); `options.fma` forces a choice (tests measure both).
  *
  * @example
  * ```ts
@@ -67,30 +70,32 @@ const stats = { compiled: 0, rejected: 0 };
  * if (k) runWasmElementwise(k, inputs, outputs, 0, k.domainSize);
  * ```
  */
-export function wasmElementwise(body: Graph): WasmElementwiseKernel | null {
-  const known = byGraph.get(body);
+export function wasmElementwise(body: Graph, options: { fma?: boolean } = {}): WasmElementwiseKernel | null {
+  const auto = options.fma === undefined;
+  const known = auto ? byGraph.get(body) : undefined;
   if (known !== undefined) return known;
-  const key = printGraph(body);
+  const fma = options.fma ?? relaxedSimdAvailable();
+  const key = `${fma ? 'fma' : 'plain'}\n${printGraph(body)}`;
   let kernel = byText.get(key);
   if (kernel === undefined) {
-    kernel = build(body);
+    kernel = build(body, fma) ?? (fma && auto ? build(body, false) : null);
     if (kernel) stats.compiled++;
     else stats.rejected++;
     if (byText.size >= MAX_CACHED) byText.delete(byText.keys().next().value!);
     byText.set(key, kernel);
   }
-  byGraph.set(body, kernel);
+  if (auto) byGraph.set(body, kernel);
   return kernel;
 }
 
-function build(body: Graph): WasmElementwiseKernel | null {
-  if (whyNotLowerable(body) !== null) return null;
+function build(body: Graph, fma: boolean): WasmElementwiseKernel | null {
+  if (whyNotLowerable(body) !== null || (fma && !relaxedSimdAvailable())) return null;
   const domain = fusedDomain(body, 'fusedElementwise');
   const domainSize = sizeOf(domain);
   const km = kernelMemory();
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (!km || !api) return null;
-  const lowered = lowerBody(body, (i) => sizeOf(body.inputs[i].type.shape) === 1 && domainSize !== 1, km.type);
+  const lowered = lowerBody(body, (i) => sizeOf(body.inputs[i].type.shape) === 1 && domainSize !== 1, km.type, fma);
   // Stored outputs must cover the domain (a stored value of a smaller shape is the JS kernel's job).
   if (lowered.outputs.some((o) => sizeOf(body.outputs[o].type.shape) !== domainSize)) return null;
   let module: WasmModule;

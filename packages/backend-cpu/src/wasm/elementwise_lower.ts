@@ -96,11 +96,11 @@ function isConstant(v: Value, body: Graph, value: number): boolean {
 }
 
 /**
- * Generates the module for a lowerable body. `uniform[i]` marks body inputs that are one
- * element (splatted once per call from the first float of their slot). Exports
- * `run(vectors: i32)`.
+ * Generates the module for a lowerable body. `uniformInput(i)` marks body inputs that are one
+ * element (splatted once per call from their slot's address); `fma` lets the vector math use
+ * relaxed-SIMD multiply-add. Exports `run(slot addresses…, vectors)`.
  */
-export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, memory?: MemoryType): LoweredBody {
+export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, memory?: MemoryType, fma = false): LoweredBody {
   const used = new Set(body.nodes.flatMap((n) => n.inputs));
   const inputs = body.inputs.map((v, i) => ({ v, i })).filter(({ v }) => used.has(v));
   const reductionNodes = body.nodes.filter((n) => FUSIBLE_REDUCTIONS.has(n.op));
@@ -110,7 +110,7 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, mem
   const slots = inputs.length + outValues.length + reductionNodes.length;
   const c = new Code(new Array<typeof I32>(slots + 1).fill(I32));
   const vectors = slots;
-  const m = new VecMath(c);
+  const m = new VecMath(c, fma);
   const off = c.local(I32);
   const end = c.local(I32);
   const load = (slot: number) => {

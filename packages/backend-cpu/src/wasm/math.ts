@@ -6,8 +6,8 @@ import { Code, V128 } from './emitter.js';
  * v128 local holding it. Values are SSA-style locals (every step gets a fresh local; V8's
  * optimizing tier turns them into registers), so formulas read like the scalar code.
  *
- * The transcendental functions are range-reduced polynomials in float32 arithmetic (no FMA:
- * the results are the same on every engine), after Cephes (S. L. Moshier, "Methods and Programs
+ * The transcendental functions are range-reduced polynomials in float32 arithmetic (with
+ * relaxed-SIMD multiply-add inside them when asked: see `madd`), after Cephes (S. L. Moshier, "Methods and Programs
  * for Mathematical Functions", and its single-precision library): exp, log and tanh within about
  * 1–2 ulp of the correctly rounded result, NaN, ±Infinity, ±0 and subnormals handled like
  * `Math.*`. The maximum errors, measured against float64 `Math.*` over wide ranges, are in
@@ -26,7 +26,19 @@ export class VecMath {
   private readonly constants = new Map<string, number>();
   private readonly prologue: { bytes: number[]; local: number }[] = [];
 
-  constructor(readonly c: Code) {}
+  /**
+   * @param fma use relaxed-SIMD `f32x4.relaxed_madd` for the a·b + c steps inside the math
+   * functions (polynomials, range reduction): fused where the hardware has FMA, so fewer
+   * instructions and at most the same error. Only for engines that validate relaxed SIMD.
+   */
+  constructor(readonly c: Code, readonly fma = false) {}
+
+  /** a·b + c: one relaxed multiply-add with `fma`, else a rounded product then a rounded sum. */
+  madd(a: number, b: number, cc: number): number {
+    if (!this.fma) return this.add(this.mul(a, b), cc);
+    this.c.get(a).get(b).get(cc).f32x4RelaxedMadd();
+    return this.keep();
+  }
 
   /**
    * Constants are held in locals set once, before the loop, rather than rebuilt at each use
@@ -143,7 +155,7 @@ export class VecMath {
   /** Horner's rule: coefficients from the highest power down to the constant term. */
   poly(x: number, coefficients: readonly number[]): number {
     let acc = this.k(coefficients[0]);
-    for (const co of coefficients.slice(1)) acc = this.add(this.mul(acc, x), this.k(co));
+    for (const co of coefficients.slice(1)) acc = this.madd(acc, x, this.k(co));
     return acc;
   }
 
@@ -166,9 +178,9 @@ export class VecMath {
   exp(x: number): number {
     const xc = this.min(this.max(x, this.k(-104)), this.k(89));
     const fx = this.nearest(this.mul(xc, this.k(1.44269504088896341)));
-    const r = this.add(this.sub(xc, this.mul(fx, this.k(0.693359375))), this.mul(fx, this.k(2.12194440e-4)));
+    const r = this.madd(fx, this.k(2.12194440e-4), this.madd(fx, this.k(-0.693359375), xc));
     const p = this.poly(r, [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
-    const er = this.add(this.add(this.mul(p, this.mul(r, r)), r), this.k(1));
+    const er = this.add(this.madd(p, this.mul(r, r), r), this.k(1));
     const n = this.toInt(fx);
     const n1 = this.shrS(n, 1);
     return this.mul(this.mul(er, this.pow2(n1)), this.pow2(this.isub(n, n1)));
@@ -218,11 +230,11 @@ export class VecMath {
    */
   private expm1Core(x: number): number {
     const fx = this.nearest(this.mul(x, this.k(1.44269504088896341)));
-    const r = this.add(this.sub(x, this.mul(fx, this.k(0.693359375))), this.mul(fx, this.k(2.12194440e-4)));
+    const r = this.madd(fx, this.k(2.12194440e-4), this.madd(fx, this.k(-0.693359375), x));
     const p = this.poly(r, [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
-    const em1 = this.add(this.mul(p, this.mul(r, r)), r);
+    const em1 = this.madd(p, this.mul(r, r), r);
     const scale = this.pow2(this.toInt(fx));
-    return this.add(this.mul(em1, scale), this.sub(scale, this.k(1)));
+    return this.madd(em1, scale, this.sub(scale, this.k(1)));
   }
 
   /**
@@ -243,11 +255,11 @@ export class VecMath {
   expm1(x: number): number {
     const xc = this.min(this.max(x, this.k(-30)), this.k(89));
     const fx = this.nearest(this.mul(xc, this.k(1.44269504088896341)));
-    const r = this.add(this.sub(xc, this.mul(fx, this.k(0.693359375))), this.mul(fx, this.k(2.12194440e-4)));
+    const r = this.madd(fx, this.k(2.12194440e-4), this.madd(fx, this.k(-0.693359375), xc));
     const p = this.poly(r, [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
-    const em1 = this.add(this.mul(p, this.mul(r, r)), r);
+    const em1 = this.madd(p, this.mul(r, r), r);
     const half = this.pow2(this.isub(this.toInt(fx), this.ki(1)));
-    const y = this.add(this.mul(em1, half), this.sub(half, this.k(0.5)));
+    const y = this.madd(em1, half, this.sub(half, this.k(0.5)));
     const out = this.add(y, y);
     return this.select(this.eq(x, this.k(0)), x, out);
   }
