@@ -61,8 +61,8 @@ const KILN_EAGER = 'kiln-eager-cpu';
 const KILN_COMPILED = 'kiln-compiled-cpu';
 
 /**
- * One markdown table per workload that has peers: every implementation's median and rate, and
- * for each peer the time ratios Kiln eager / peer and Kiln compiled / peer (< 1: Kiln faster).
+ * One markdown table per workload that has peers: every implementation's median, min and rate, and
+ * for each peer the median-time ratios Kiln eager / peer and Kiln compiled / peer (< 1: Kiln faster).
  */
 export function formatComparison(records: readonly BenchRecord[]): string {
   const workloads = [...new Set(records.map((r) => r.workload))].filter((w) => records.some((r) => r.workload === w && !isKiln(r.implementation)));
@@ -81,10 +81,10 @@ export function formatComparison(records: readonly BenchRecord[]): string {
       const time = r.failed !== undefined ? `FAILED: ${r.failed}` : r.skipped !== undefined ? `skipped: ${r.skipped}` : formatNumber(r.medianMs!);
       const rate = r.usPerOp !== undefined ? `${formatNumber(r.usPerOp)} µs/op` : r.gflops !== undefined ? `${formatNumber(r.gflops)} GFLOP/s` : '';
       const ratios = second === null ? [ratio(eager, r)] : [ratio(eager, r), ratio(compiled, r)];
-      return `| ${[r.implementation, time, rate, ...ratios].map(cell).join(' | ')} |`;
+      return `| ${[r.implementation, time, r.minMs === null ? '' : formatNumber(r.minMs), rate, ...ratios].map(cell).join(' | ')} |`;
     });
     const heads = [first, ...(second === null ? [] : [second])].map((k) => `${k.label} / this`);
-    return [`### ${w}`, '', `| implementation | median ms | rate | ${heads.join(' | ')} |`, `|---|---|---|${heads.map(() => '---').join('|')}|`, ...body].join('\n');
+    return [`### ${w}`, '', `| implementation | median ms | min ms | rate (median) | ${heads.join(' | ')} |`, `|---|---|---|---|${heads.map(() => '---').join('|')}|`, ...body].join('\n');
   });
   return sections.join('\n\n');
 }

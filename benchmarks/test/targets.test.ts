@@ -57,16 +57,16 @@ describe('formatComparison and formatTargets', () => {
     expect(formatComparison(records)).toMatchInlineSnapshot(`
       "### w
 
-      | implementation | median ms | rate | Kiln eager / this | Kiln compiled / this |
-      |---|---|---|---|---|
-      | kiln-eager-cpu | 10.0 |  |  |  |
-      | kiln-compiled-cpu | 5.00 |  |  |  |
-      | tfjs-wasm | 20.0 | 1.50 GFLOP/s | 0.500× | 0.250× |
-      | jax-js-jit | FAILED: differs by 0.1 |  |  |  |"
+      | implementation | median ms | min ms | rate (median) | Kiln eager / this | Kiln compiled / this |
+      |---|---|---|---|---|---|
+      | kiln-eager-cpu | 10.0 | 10.0 |  |  |  |
+      | kiln-compiled-cpu | 5.00 | 5.00 |  |  |  |
+      | tfjs-wasm | 20.0 | 20.0 | 1.50 GFLOP/s | 0.500× | 0.250× |
+      | jax-js-jit | FAILED: differs by 0.1 |  |  |  |  |"
     `);
     const runtime = formatComparison([rec('d', 'kiln-runtime-cpu', 3), rec('d', 'onnxruntime-node-cpu', 1)]);
-    expect(runtime).toContain('| implementation | median ms | rate | kiln-runtime-cpu / this |\n|---|---|---|---|');
-    expect(runtime).toContain('| onnxruntime-node-cpu | 1.00 |  | 3.00× |');
+    expect(runtime).toContain('| implementation | median ms | min ms | rate (median) | kiln-runtime-cpu / this |\n|---|---|---|---|---|');
+    expect(runtime).toContain('| onnxruntime-node-cpu | 1.00 | 1.00 |  | 3.00× |');
     const target: Target = { text: 't', workload: 'w', kiln: 'kiln-compiled-cpu', peers: ['tfjs-wasm'], maxRatio: 0.2 };
     expect(formatTargets(evaluateTargets(records, [target]))).toContain('| t | kiln-compiled-cpu | 0.250× tfjs-wasm | ≤ 0.2× | NO |');
   });
