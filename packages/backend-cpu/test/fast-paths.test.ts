@@ -96,6 +96,17 @@ describe('large float32 elementwise ops through WebAssembly', () => {
     ['neg', (x) => -x], ['abs', Math.abs], ['relu', (x) => (x < 0 ? 0 : x)], ['sqrt', Math.sqrt], ['rsqrt', (x) => 1 / Math.sqrt(x)],
     ['reciprocal', (x) => 1 / x], ['floor', Math.floor], ['ceil', Math.ceil],
   ];
+  it('other large float32 unary ops (own JavaScript loop per op) keep their exact values', () => {
+    const x = randomValue([n + 3], 'float32', 9, true);
+    const cases: [string, (v: number) => number][] = [
+      ['exp', Math.exp], ['log', Math.log], ['tanh', Math.tanh], ['sigmoid', (v) => 1 / (1 + Math.exp(-v))], ['sin', Math.sin], ['log1p', Math.log1p],
+    ];
+    for (const [name, f] of cases) {
+      const got = (ops[name as 'exp'] as (x: CpuValue) => CpuValue)(x);
+      expectIdentical([got.data], [Float32Array.from(x.data, f)]);
+    }
+  });
+
   for (const [name, f] of unary) {
     it(`${name}: bit-identical to the float64 function rounded to float32`, () => {
       const x = randomValue([n + 3], 'float32', 5, true);
