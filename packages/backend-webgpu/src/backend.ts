@@ -233,6 +233,7 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
       const t = outputs[i];
       const offered = out?.[i];
       let storage: WebGPUStorage;
+      const isOffered = offered !== undefined;
       if (offered) {
         if (offered.dtype !== t.dtype || offered.size !== sizeOf(t.shape) || offered.generation !== s.generation) {
           throw new KernelError(`webgpu: the storage offered for output ${i} of '${op.name}' is not a live ${t.dtype} buffer of ${sizeOf(t.shape)} elements`);
@@ -241,7 +242,7 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
       } else {
         storage = this.allocate(s, t, op.name);
       }
-      outs[i] = { storage, shape: t.shape, dtype: storage.dtype };
+      outs[i] = { storage, shape: t.shape, dtype: storage.dtype, offered: isOffered };
     }
     kernel(s.ctx, ins, attrs, outs);
     return outs.map((o) => o.storage);

@@ -64,9 +64,11 @@ export class KernelContext {
     const params = new Uint32Array(1 + (k.params?.length ?? 0));
     params[0] = k.threads;
     k.params?.forEach((p, i) => (params[i + 1] = p));
-    const code = shaderSource(k, wg, params.length);
     const uniform = this.batcher.uniform(params); // opens the batch (and its error scope) before the pipeline is made
-    const pipeline = this.pipelines.get(k.op, code);
+    // Keyed by the launch's parts, the long shared helper text apart (its hash is cached on the
+    // string): building and hashing the whole source per launch cost more than encoding it.
+    const key = `${k.op}|${wg}|${params.length}|${k.perWorkgroup ? 1 : 0}|${k.inputs.map((t) => t.dtype).join(',')}|${k.outputs.map((t) => t.dtype).join(',')}|${k.declarations ?? ''}|${k.body}`;
+    const pipeline = this.pipelines.get(k.op, k.helpers ?? '', key, () => shaderSource(k, wg, params.length));
     const tensors = [...k.inputs, ...k.outputs];
     const entries: GPUBindGroupEntry[] = tensors.map((t, i) => ({ binding: i, resource: { buffer: t.storage.buffer, offset: 0, size: Math.max(4, t.storage.bytes) } }));
     entries.push({ binding: tensors.length, resource: { buffer: uniform.buffer, offset: uniform.offset, size: uniform.size } });
@@ -74,10 +76,14 @@ export class KernelContext {
     this.batcher.dispatch(k.op, pipeline, bindGroup, x, y);
   }
 
-  /** Writes host data into `t` at the right point of the queue (after what is already encoded). */
+  /**
+   * Writes host data into `t` at the right point of the queue. `writeBuffer` runs before passes
+   * still being encoded; that is safe for fresh storage (a new or pooled buffer no pending pass
+   * touches) and needs a flush first only for storage the caller offered.
+   */
   writeHost(t: GpuTensor, data: TypedArray): void {
     if (t.storage.size === 0) return;
-    this.batcher.flush();
+    if (t.offered) this.batcher.flush();
     this.device.queue.writeBuffer(t.storage.buffer, 0, toGpuBytes(data, t.dtype));
   }
 }

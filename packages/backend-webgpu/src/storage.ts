@@ -21,4 +21,9 @@ export interface GpuTensor {
   readonly storage: WebGPUStorage;
   readonly shape: Shape;
   readonly dtype: GpuDType;
+  /**
+   * Set on an output that is storage the caller offered (`out`): it may still be read by passes
+   * encoded but not yet submitted, so host writes into it must wait for them.
+   */
+  readonly offered?: boolean;
 }

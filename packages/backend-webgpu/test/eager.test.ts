@@ -28,6 +28,20 @@ describe.skipIf(!gpu)('eager tensors on WebGPU', () => {
     expect([...(await b.data())]).toEqual([0, 1, 1]);
   });
 
+  it('ops with numbers (a scalar upload each) still batch: 30 ops, one submission at the read', async () => {
+    const x = tensor([1, 2], { dtype: 'float32', backend: 'webgpu' });
+    await x.data();
+    const before = gpu!.submissions;
+    const y = tidy(() => {
+      let t = x;
+      for (let i = 0; i < 30; i++) t = t.add(1).mul(1);
+      return t;
+    });
+    expect(gpu!.submissions).toBe(before);
+    expect([...(await y.data())]).toEqual([31, 32]);
+    expect(gpu!.submissions).toBe(before + 1);
+  });
+
   it('dataSync(), item() and toArray() throw a SyncReadError pointing to await data()', () => {
     const x = tensor([1.5], { backend: 'webgpu' });
     expect(() => x.dataSync()).toThrow(SyncReadError);
