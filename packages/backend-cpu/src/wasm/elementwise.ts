@@ -19,9 +19,11 @@ import { BLOCK, lowerBody, type LoweredBody, SLOT_BYTES, whyNotLowerable } from 
  */
 
 /**
- * Domains below this many elements run JavaScript even when the work lowers to WebAssembly:
- * there the call, the block copies and V8's first (baseline-compiled) calls of a new module
- * cost more than they save. Fused kernels and the eager float32 fast paths use it.
+ * Domains below this many elements run JavaScript even when the work lowers to WebAssembly.
+ * Once compiled and warm, WebAssembly wins from ~256 elements (docs/design/cpu-wasm.md), but
+ * each new shape costs a module compile and V8's slow baseline-compiled first calls, and small
+ * graphs keep the JavaScript kernels' bit-identity with eager (graph tests compare bits).
+ * Fused kernels and the eager float32 fast paths use it.
  */
 export const WASM_ELEMENTWISE_MIN_ELEMENTS = 4096;
 

@@ -17,7 +17,7 @@ import { Code, V128 } from './emitter.js';
  * ```ts
  * const c = new Code([I32]);
  * const m = new VecMath(c);
- * const x = m.load(0, 16);        // v128.load from local 0 at offset 16
+ * const x = c.local(V128);        // set by the caller's load
  * const y = m.exp(m.neg(x));      // exp(-x), four lanes
  * ```
  */
@@ -98,18 +98,6 @@ export class VecMath {
   /** An int32 constant in all four lanes (a hoisted local). */
   ki(v: number): number {
     return this.constant(new Uint8Array(new Int32Array([v, v, v, v]).buffer));
-  }
-
-  /** v128.load at (i32 local `ptr`) + offset. */
-  load(ptr: number, offset: number): number {
-    this.c.get(ptr).v128Load(offset);
-    return this.keep();
-  }
-
-  /** One float32 at the constant address broadcast to four lanes. */
-  splat(address: number): number {
-    this.c.i32(0).load32Splat(address);
-    return this.keep();
   }
 
   add(a: number, b: number): number { return this.bin(a, b, (c) => c.f32x4Add()); }
