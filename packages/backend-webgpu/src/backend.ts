@@ -1,9 +1,9 @@
 /// <reference types="@webgpu/types" />
-import type { Attrs, Backend, Graph, KernelInput, OpDef, TensorType, TypedArray } from '@kiln/core';
-import { KernelError, KernelRegistry, ShapeError, sizeOf } from '@kiln/core';
+import type { Attrs, Backend, Graph, KernelInput, OpDef, TensorType, TypedArray, Value } from '@kiln/core';
+import { getOp, KernelError, KernelRegistry, ShapeError, sizeOf } from '@kiln/core';
 import { CommandBatcher } from './batcher.js';
 import { DeviceLostError, SyncReadError } from './errors.js';
-import { KernelContext, type WebGPUKernel } from './kernel.js';
+import { type Bodies, KernelContext, type WebGPUKernel } from './kernel.js';
 import { registerWebGPUKernels } from './kernels/index.js';
 import { checkGpuDType, fromGpuBytes, GPU_ITEM_BYTES, type GpuDType } from './layout.js';
 import { PipelineCache } from './pipelines.js';
@@ -219,7 +219,7 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
     return this.kernels.has(op);
   }
 
-  run(op: OpDef, inputs: readonly KernelInput<WebGPUStorage>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (WebGPUStorage | undefined)[], _subgraphs?: readonly Graph[]): WebGPUStorage[] {
+  run(op: OpDef, inputs: readonly KernelInput<WebGPUStorage>[], attrs: Attrs, outputs: readonly TensorType[], out?: readonly (WebGPUStorage | undefined)[], subgraphs?: readonly Graph[]): WebGPUStorage[] {
     const kernel = this.kernels.get(op.name);
     const s = this.check(op.name);
     const ins = new Array<GpuTensor>(inputs.length);
@@ -244,8 +244,32 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
       }
       outs[i] = { storage, shape: t.shape, dtype: storage.dtype, offered: isOffered };
     }
-    kernel(s.ctx, ins, attrs, outs);
+    kernel(s.ctx, ins, attrs, outs, subgraphs ? this.bodies(subgraphs) : undefined);
     return outs.map((o) => o.storage);
+  }
+
+  private bodies(graphs: readonly Graph[]): Bodies {
+    return {
+      graphs,
+      run: (body, inputs) => {
+        const values = new Map<Value, GpuTensor>();
+        body.inputs.forEach((v, i) => values.set(v, inputs[i]));
+        const made: GpuTensor[] = [];
+        for (const node of body.nodes) {
+          const types = node.outputs.map((v) => v.type);
+          const storages = this.run(getOp(node.op), node.inputs.map((v) => ({ storage: values.get(v)!.storage, type: v.type })), node.attrs, types, undefined, node.subgraphs);
+          storages.forEach((storage, i) => {
+            const t = { storage, shape: types[i].shape, dtype: storage.dtype };
+            values.set(node.outputs[i], t);
+            made.push(t);
+          });
+        }
+        const results = body.outputs.map((v) => values.get(v)!);
+        for (const t of made) if (!results.includes(t)) this.dispose(t.storage);
+        return results;
+      },
+      free: (t) => this.dispose(t.storage),
+    };
   }
 
   /** Frees the pool and the device's own resources. The backend cannot be used after, until `reinitialize`. */

@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import type { Attrs, TypedArray } from '@kiln/core';
+import type { Attrs, Graph, TypedArray } from '@kiln/core';
 import type { CommandBatcher } from './batcher.js';
 import { WGSL_TYPE, toGpuBytes } from './layout.js';
 import type { PipelineCache } from './pipelines.js';
@@ -118,5 +118,13 @@ export function shaderSource(k: Launch, wg: number, paramCount: number): string 
   return lines.join('\n');
 }
 
+/** What a kernel for an op with bodies (fused nodes) gets: the bodies, and a way to run one op by op. */
+export interface Bodies {
+  readonly graphs: readonly Graph[];
+  /** Runs `body` node by node on this backend's kernels; the caller frees the results. */
+  run(body: Graph, inputs: readonly GpuTensor[]): GpuTensor[];
+  free(t: GpuTensor): void;
+}
+
 /** A kernel: reads `inputs`, writes every element of the preallocated `outputs`. */
-export type WebGPUKernel<A extends Attrs = any> = (ctx: KernelContext, inputs: readonly GpuTensor[], attrs: A, outputs: readonly GpuTensor[]) => void;
+export type WebGPUKernel<A extends Attrs = any> = (ctx: KernelContext, inputs: readonly GpuTensor[], attrs: A, outputs: readonly GpuTensor[], bodies?: Bodies) => void;

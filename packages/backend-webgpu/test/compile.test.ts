@@ -1,10 +1,10 @@
-import { manualSeed, noGrad, randn, registerBackend, setBackend, tensor, tidy, type Tensor } from '@kiln/eager';
+import { manualSeed, noGrad, randn, registerBackend, setBackend, tensor, tidy, where, type Tensor } from '@kiln/eager';
 import { compile } from '@kiln/tracer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testBackend } from './helpers/device.js';
 
-// compile() on WebGPU: the runtime skips its fusion passes (no fused WebGPU kernels yet) and
-// runs the optimized graph's primitives through the same Backend interface.
+// compile() on WebGPU: the runtime's fusion passes run (the backend has fusedElementwise and
+// matmulEpilogue kernels) and the graph runs through the same Backend interface.
 const gpu = await testBackend;
 if (gpu) registerBackend('webgpu', () => gpu);
 
@@ -24,6 +24,29 @@ describe.skipIf(!gpu)('compiled functions on WebGPU', () => {
     const want = await run('cpu', false);
     expect(await run('webgpu', false)).toEqual(want);
     expect(await run('webgpu', true)).toEqual(want);
+  });
+
+  it('fused kernels run on WebGPU: generated WGSL for elementwise chains, the body op by op for reductions and matmul epilogues', async () => {
+    const x = [[1, 2, -1], [3, -4, 0.5]];
+    const w = [[0.5, -1], [2, 0.25], [1, 1]];
+    const cases: [string, (x: Tensor, w: Tensor) => Tensor][] = [
+      ['fusedElementwise: mul, add, sigmoid', (a, b) => { const h = a.mul(0.5).add(b.sum(1)); return where(h.gt(1), h.sigmoid(), h.neg().exp()).sub(b.sum()); }],
+      ['fusedElementwise: mul, sum', (a) => a.mul(a).add(1).sum(1)],
+      ['matmulEpilogue: matmul, add, relu', (a, b) => a.matmul(b).add(0.1).relu()],
+    ];
+    for (const [kernel, fn] of cases) {
+      setBackend('cpu');
+      const want = [...(await fn(tensor(x, 'float32'), tensor(w, 'float32')).data())];
+      setBackend('webgpu');
+      const compiled = compile(fn);
+      const args = [tensor(x, 'float32'), tensor(w, 'float32')] as const;
+      const [name, ops] = kernel.split(': ');
+      const fused = compiled.explain(...args).fusedKernels;
+      expect(fused.some((k) => k.startsWith(`${name}:`) && ops.split(', ').every((op) => k.includes(op))), `${kernel} in ${fused.join('; ')}`).toBe(true);
+      const got = [...(await compiled(...args).data())];
+      expect(got.length).toBe(want.length);
+      got.forEach((v, j) => expect(v, `${kernel} [${j}]`).toBeCloseTo(want[j], 5));
+    }
   });
 
   it('a compiled training step (forward, backward, in-place update) trains as eager does', async () => {

@@ -3,6 +3,7 @@ import type { WebGPUKernel } from '../kernel.js';
 import { registerConvKernels } from './conv.js';
 import { registerConvGradKernels } from './conv_grad.js';
 import { registerCreationKernels } from './creation.js';
+import { registerFusedKernels } from './fused.js';
 import { registerIndexingKernels } from './indexing.js';
 import { registerMathKernels } from './math_ops.js';
 import { registerMatmulKernels } from './matmul.js';
@@ -21,4 +22,5 @@ export function registerWebGPUKernels(registry: KernelRegistry<WebGPUKernel>): v
   registerRandomKernels(registry);
   registerConvKernels(registry);
   registerConvGradKernels(registry);
+  registerFusedKernels(registry);
 }

@@ -5,12 +5,12 @@ import { elementwise } from './elementwise.js';
 import { WGSL_INT_MATH, WGSL_MATH } from './wgsl_math.js';
 
 /** A WGSL expression per input dtype, over `a0`, `a1`, `a2`; undefined where the op does not take that dtype. */
-type Exprs = Partial<Record<GpuDType, string>>;
+export type Exprs = Partial<Record<GpuDType, string>>;
 
 const truthy = (v: string, dtype: GpuDType): string => `!(${v} == ${WGSL_TYPE[dtype]}(0))`;
 const bool = (cond: string): string => `select(0u, 1u, ${cond})`;
 
-const UNARY: Record<string, Exprs> = {
+export const UNARY: Record<string, Exprs> = {
   neg: { float32: '-a0', int32: '-a0' },
   abs: { float32: 'abs(a0)', int32: 'abs(a0)' },
   sign: { float32: 'select(select(0.0, -1.0, a0 < 0.0), 1.0, a0 > 0.0)', int32: 'sign(a0)' },
@@ -40,7 +40,7 @@ const compare = (op: string): Exprs => ({ float32: bool(`a0 ${op} a1`), int32: b
 const notEqual: Exprs = { float32: bool('!(a0 == a1)'), int32: bool('a0 != a1'), bool: bool('a0 != a1') };
 const logical = (op: string): Exprs => Object.fromEntries((['float32', 'int32', 'bool'] as const).map((d) => [d, bool(`${truthy('a0', d)} ${op} ${truthy('a1', d)}`)]));
 
-const BINARY: Record<string, Exprs> = {
+export const BINARY: Record<string, Exprs> = {
   add: arith('+'),
   sub: arith('-'),
   mul: arith('*'),
@@ -72,7 +72,7 @@ function mapKernel(name: string, exprs: Exprs): WebGPUKernel {
   };
 }
 
-function castExpr(from: GpuDType, to: GpuDType): string {
+export function castExpr(from: GpuDType, to: GpuDType): string {
   if (to === 'bool') return bool(truthy('a0', from));
   if (to === 'float32') return 'f32(a0)';
   return from === 'float32' ? 'k_f32_to_i32(a0)' : 'i32(a0)';
