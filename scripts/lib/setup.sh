@@ -14,7 +14,9 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 # System packages (apt): an issue that needs one (flatc, mesa-vulkan-drivers, chromium…) adds it
 # to KILN_APT_PACKAGES, and this installs whatever is missing.
 # flatbuffers-compiler: packages/serializer/test/generated.test.ts checks the committed flatc output.
-KILN_APT_PACKAGES=(flatbuffers-compiler)
+# chromium: scripts/test/browser-page.test.ts drives docs/examples/browser/ in it (headless, with
+# playwright-core; never `playwright install`, which downloads a browser).
+KILN_APT_PACKAGES=(flatbuffers-compiler chromium)
 ensure_apt_packages() {
   ((${#KILN_APT_PACKAGES[@]} == 0)) && return 0
   local missing=() pkg

@@ -1,4 +1,4 @@
-import type { Backend, DType, Graph, ProfileSpan } from '@kiln/core';
+import type { Backend, DType, Graph, ProfileSpan, TypedArray } from '@kiln/core';
 import { ArgumentError, DTypeError, nodeSpan, ProfileReport, ShapeError, shapeToString } from '@kiln/core';
 import type { HostTensor, ModelFile, ReadOptions, Signature } from '@kiln/serializer';
 import { bindSizes, formatSizeExpr, readModel, specializeGraph } from '@kiln/serializer';
@@ -37,6 +37,17 @@ export interface LoadedModel {
    * updates (training steps) replace the stored inputs they target, so the next run sees them.
    */
   run(...inputs: HostTensor[]): HostTensor[];
+  /**
+   * `run` for backends that read back asynchronously (WebGPU, whose `readSync` throws): the
+   * same graph and the same state updates, with results read by `backend.read`. Works on every
+   * backend. A model with state updates must await each call before starting the next.
+   *
+   * @example
+   * ```ts
+   * const [logits] = await model.runAsync({ dtype: 'float32', shape: [1, 784], data: pixels });
+   * ```
+   */
+  runAsync(...inputs: HostTensor[]): Promise<HostTensor[]>;
   /**
    * `run`, timed: the results and a report with one span for the whole run (uploads and
    * read-backs included) and one per graph node inside it (fused kernels named by their body),
@@ -121,7 +132,8 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
   };
   let disposed = false;
 
-  const runWith = (given: readonly HostTensor[], onNode?: ExecuteOptions['onNode']): HostTensor[] => {
+  // Runs the graph; results are still on the backend (read them, then `settle`).
+  const launch = (given: readonly HostTensor[], onNode?: ExecuteOptions['onNode']): { graph: Graph; outs: S[]; temporary: S[] } => {
     if (disposed) throw new ArgumentError('loadModel: run() on a disposed model');
     if (given.length !== userInputs.length) {
       throw new ArgumentError(`run: the model takes ${userInputs.length} input${userInputs.length === 1 ? '' : 's'} (${inputs.map((x) => x.name).join(', ')}), got ${given.length}`);
@@ -152,10 +164,12 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
       throw e;
     }
     rng = { seed: rng.seed, stream: rng.stream + signature.rngKeysPerRun };
-    const results = resultOutputs.map((i) => {
-      const t = graph.outputs[i].type;
-      return { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(outs[i], t) };
-    });
+    return { graph, outs, temporary };
+  };
+
+  // After the results were read: state updates and gradients replace their stored inputs
+  // (`copy(i)` is the host value of output i where the graph does not own it), the rest is freed.
+  const settle = (graph: Graph, outs: S[], temporary: S[], copy: (i: number) => TypedArray): void => {
     // State updates and gradients become the stored inputs they target; other outputs are freed.
     const kept = new Set<S>(stored.values());
     signature.outputs.forEach((s, i) => {
@@ -164,7 +178,7 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
       const input = s.role === 'gradient' ? signature.inputs.findIndex((x) => x.role === 'gradient' && x.target === s.target) : s.target!;
       const t = input < 0 ? -1 - i : input;
       const type = graph.outputs[i].type;
-      const fresh = ownsOutput(graph, i) ? outs[i] : backend.upload(backend.readSync(outs[i], type), type);
+      const fresh = ownsOutput(graph, i) ? outs[i] : backend.upload(copy(i), type);
       const old = stored.get(t);
       stored.set(t, fresh);
       kept.add(fresh);
@@ -180,6 +194,39 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
       backend.dispose(s);
     });
     temporary.forEach((s) => backend.dispose(s));
+  };
+
+  const runWith = (given: readonly HostTensor[], onNode?: ExecuteOptions['onNode']): HostTensor[] => {
+    const { graph, outs, temporary } = launch(given, onNode);
+    const results = resultOutputs.map((i) => {
+      const t = graph.outputs[i].type;
+      return { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(outs[i], t) };
+    });
+    settle(graph, outs, temporary, (i) => backend.readSync(outs[i], graph.outputs[i].type));
+    return results;
+  };
+
+  const runAsync = async (...given: HostTensor[]): Promise<HostTensor[]> => {
+    const { graph, outs, temporary } = launch(given);
+    const read = (i: number) => backend.read(outs[i], graph.outputs[i].type);
+    let results: HostTensor[];
+    const copies = new Map<number, TypedArray>();
+    try {
+      results = await Promise.all(resultOutputs.map(async (i) => {
+        const t = graph.outputs[i].type;
+        return { dtype: t.dtype, shape: [...t.shape], data: await read(i) };
+      }));
+      for (let i = 0; i < signature.outputs.length; i++) {
+        if (signature.outputs[i].role !== 'output' && !ownsOutput(graph, i)) copies.set(i, await read(i));
+      }
+    } catch (e) {
+      // A failed read (a lost device): free what this run made, keep the stored state as it was.
+      const kept = new Set<S>(stored.values());
+      new Set(outs.filter((s, i) => ownsOutput(graph, i) && !kept.has(s))).forEach((s) => backend.dispose(s));
+      temporary.forEach((s) => backend.dispose(s));
+      throw e;
+    }
+    settle(graph, outs, temporary, (i) => copies.get(i)!);
     return results;
   };
 
@@ -194,7 +241,7 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
   };
 
   return {
-    signature, inputs, outputs: resultOutputs.map((i) => signature.outputs[i].name), file, run, profile,
+    signature, inputs, outputs: resultOutputs.map((i) => signature.outputs[i].name), file, run, runAsync, profile,
     graphFor: (...shapes) => graphFor(shapes),
     state: () => {
       const out = new Map<string, HostTensor>();
