@@ -92,7 +92,11 @@ class Pool {
   private threads = defaultThreads();
   private readonly factory: WorkerFactory | undefined;
   /** Whether Atomics.wait may block this thread (not on a browser's main thread). */
-  private canBlock = true;
+  private readonly canBlock = canAtomicsWait();
+  /** Acks (one per message posted to a worker) expected so far; jobs wait until all have come. */
+  private ackTarget = 0;
+  /** Modules instantiated here but not yet posted to the running workers. */
+  private readonly unsent: { id: number; module: WasmModule }[] = [];
   private broken = false;
 
   constructor(private readonly wasm: WasmApi) {
@@ -131,6 +135,15 @@ class Pool {
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1 || n > MAX_TASKS) throw new ArgumentError(`setNumThreads: expected an integer from 1 to ${MAX_TASKS}, got ${n}`);
     this.threads = n;
+    if (this.workers.length <= n - 1) return;
+    if (this.ctl && Atomics.load(this.ctl, CTL.ACK) < this.ackTarget) {
+      // Workers still starting or loading (a browser's main thread does not wait): start over.
+      while (this.workers.length > 0) this.workers.pop()!.terminate();
+      this.unsent.length = 0;
+      this.ackTarget = Atomics.load(this.ctl, CTL.ACK);
+      Atomics.store(this.ctl, CTL.CMD, CMD_RUN);
+      return;
+    }
     while (this.workers.length > n - 1) this.workers.pop()!.terminate();
   }
 
@@ -142,38 +155,52 @@ class Pool {
       const names = this.wasm.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
       entry = { id: this.modules.size, fns: names.map((nm) => inst.exports[nm] as WasmFn), names };
       this.modules.set(module, entry);
-      if (this.workers.length > 0) this.broadcastLoad(module, entry.id);
+      if (this.workers.length > 0) this.unsent.push({ id: entry.id, module });
     }
     return entry;
   }
 
-  /** Starts workers until there are `threads − 1`, each with every module loaded; waits for them. */
-  private ensureWorkers(): void {
+  /**
+   * Brings the workers up to date — every module loaded, `threads − 1` of them started — one
+   * step at a time: a step posts messages, wakes the workers to receive them (CMD = YIELD) and
+   * expects one ack per message. Where this thread may block, it waits for the acks and returns
+   * true; on a browser's main thread it returns false until they have come (the job then runs
+   * here), since workers cannot start while it spins.
+   */
+  private sync(): boolean {
     const ctl = this.ctl!;
-    const want = this.threads - 1;
-    if (this.workers.length >= want) return;
-    const before = Atomics.load(ctl, CTL.ACK);
-    const modules = [...this.modules].map(([module, e]) => ({ id: e.id, module }));
-    const started = want - this.workers.length;
-    for (let i = 0; i < started; i++) {
-      const w = this.factory!(workerSource());
-      w.unref?.();
-      w.on?.('error', () => { this.broken = true; });
-      w.postMessage({ type: 'init', memory: this.kernel.memory, slot: this.workers.length, modules });
-      this.workers.push(w);
+    for (;;) {
+      if (Atomics.load(ctl, CTL.ACK) < this.ackTarget) {
+        if (!this.canBlock) return false;
+        this.waitAcks(this.ackTarget);
+      }
+      Atomics.store(ctl, CTL.CMD, CMD_RUN);
+      if (this.unsent.length > 0) {
+        // Exactly one message per worker: a worker re-enters its wait loop after each message, and
+        // a yield must find a message waiting at every worker.
+        const modules = this.unsent.splice(0);
+        for (const w of this.workers) w.postMessage({ type: 'load', modules });
+        this.ackTarget += this.workers.length;
+        Atomics.store(ctl, CTL.CMD, CMD_YIELD);
+        Atomics.add(ctl, CTL.SEQ, 1);
+        Atomics.notify(ctl, CTL.SEQ);
+        continue;
+      }
+      if (this.workers.length < this.threads - 1) {
+        const modules = [...this.modules].map(([module, e]) => ({ id: e.id, module }));
+        const started = this.threads - 1 - this.workers.length;
+        for (let i = 0; i < started; i++) {
+          const w = this.factory!(workerSource());
+          w.unref?.();
+          w.on?.('error', () => { this.broken = true; });
+          w.postMessage({ type: 'init', memory: this.kernel.memory, slot: this.workers.length, modules });
+          this.workers.push(w);
+        }
+        this.ackTarget += started;
+        continue;
+      }
+      return true;
     }
-    this.waitAcks(before + started);
-  }
-
-  private broadcastLoad(module: WasmModule, id: number): void {
-    const ctl = this.ctl!;
-    const before = Atomics.load(ctl, CTL.ACK);
-    for (const w of this.workers) w.postMessage({ type: 'load', id, module });
-    Atomics.store(ctl, CTL.CMD, CMD_YIELD);
-    Atomics.add(ctl, CTL.SEQ, 1);
-    Atomics.notify(ctl, CTL.SEQ);
-    this.waitAcks(before + this.workers.length);
-    Atomics.store(ctl, CTL.CMD, CMD_RUN);
   }
 
   private waitAcks(target: number): void {
@@ -184,18 +211,7 @@ class Pool {
         this.broken = true;
         throw new KernelError('CPU worker pool: a worker did not start; run single-threaded with setNumThreads(1) or KILN_THREADS=1');
       }
-      this.block(CTL.ACK, seen, 50);
-    }
-  }
-
-  private block(index: number, value: number, timeoutMs: number): void {
-    if (this.canBlock) {
-      try {
-        Atomics.wait(this.ctl!, index, value, timeoutMs);
-        return;
-      } catch {
-        this.canBlock = false; // a browser's main thread: spin instead
-      }
+      Atomics.wait(ctl, CTL.ACK, seen, 50);
     }
   }
 
@@ -210,7 +226,10 @@ class Pool {
       return;
     }
     if (tasks > threads) throw new ArgumentError(`parallelFor: ${tasks} tasks for ${threads} threads; ask for at most numThreads() tasks`);
-    this.ensureWorkers();
+    if (!this.sync()) {
+      for (let t = 0; t < tasks; t++) entry.fns[fn](...argsFor(t)); // workers still starting
+      return;
+    }
     const ctl = this.ctl!;
     const args0 = argsFor(0);
     for (let t = 1; t < tasks; t++) {
@@ -232,10 +251,22 @@ class Pool {
     } catch (e) {
       error = e;
     }
-    for (let left = Atomics.load(ctl, CTL.PENDING); left !== 0; left = Atomics.load(ctl, CTL.PENDING)) this.block(CTL.PENDING, left, 1000);
+    for (let left = Atomics.load(ctl, CTL.PENDING); left !== 0; left = Atomics.load(ctl, CTL.PENDING)) {
+      if (this.canBlock) Atomics.wait(ctl, CTL.PENDING, left, 1000); // else spin: a browser's main thread
+    }
     if (error !== undefined) throw error;
     const failed = Atomics.load(ctl, CTL.ERROR);
     if (failed !== 0) throw new KernelError(`parallelFor: task ${failed} of '${exportName}' trapped in a worker`);
+  }
+}
+
+/** Whether Atomics.wait may block the calling thread (it throws on a browser's main thread). */
+function canAtomicsWait(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

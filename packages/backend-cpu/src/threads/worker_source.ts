@@ -7,8 +7,9 @@
  * the main thread writes the job (module id, function index, task count, each task's arguments),
  * resets PENDING to the number of worker tasks and bumps SEQ; each worker wakes on SEQ
  * (Atomics.wait), runs task `slot + 1` if there is one, and decrements PENDING, notifying the
- * main thread when it reaches zero. Messages are used only to start a worker and to hand it a
- * compiled module: a worker leaves its wait loop (CMD = YIELD) to receive them, then acks.
+ * main thread when it reaches zero. Messages are used only to start a worker and to hand it
+ * compiled modules, one message per worker at a time: a worker leaves its wait loop
+ * (CMD = YIELD) to receive it, acks (ACK + 1) and waits again.
  */
 
 /** Int32 indices into the control block. */
@@ -70,10 +71,8 @@ function onMessage(msg) {
     slot = msg.slot;
     ctl = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
     seq = Atomics.load(ctl, C.SEQ);
-    for (const m of msg.modules) load(m.id, m.module);
-  } else if (msg.type === 'load') {
-    load(msg.id, msg.module);
   }
+  for (const m of msg.modules) load(m.id, m.module);
   Atomics.add(ctl, C.ACK, 1);
   Atomics.notify(ctl, C.ACK);
   serve();
