@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { runWorkloads, type Workload } from '../src/harness.js';
-import { peersFor, withPeers } from '../src/peers/index.js';
+import { peerThreads, peersFor, withPeers } from '../src/peers/index.js';
 import { matmulProblem } from '../src/peers/problems.js';
 import { compiledMlpInference, compiledMlpTrainingStep, compiledTransformerEncoder } from '../src/workloads/kiln-compiled.js';
 import { eagerDispatchAdd, matmulSquare } from '../src/workloads/kiln-eager.js';
@@ -51,6 +51,13 @@ describe('peers', () => {
       expect(r.medianMs).toBeNull();
     }
   }, 30_000);
+
+  it('report the threads each peer uses here (tfjs-wasm and jax-js single-threaded in Node)', () => {
+    const threads = peerThreads();
+    expect(Object.keys(threads)).toEqual(['tfjs-cpu', 'tfjs-wasm', 'jax-js', 'onnxruntime-node-cpu', 'onnxruntime-node-cpu-1-thread']);
+    expect(threads['tfjs-wasm']).toMatch(/^1 /);
+    expect(threads['jax-js']).toMatch(/^1 /);
+  });
 
   it('attach nothing to a workload no peer implements', () => {
     expect(peersFor({ name: 'scan-rnn-train-step-1', params: {} })).toEqual([]);

@@ -28,9 +28,10 @@ async function use(backend: TfjsBackend): Promise<void> {
   await tf.ready();
 }
 
-/** Thread counts, for the report: tfjs-cpu is plain JavaScript; tfjs-wasm runs threads only where it may (never in Node). */
+/** Thread counts, for the report: tfjs-cpu is plain JavaScript; tfjs-wasm uses threads only where its flag says it may (not in Node). */
 export function tfjsThreads(): Record<string, string> {
-  return { 'tfjs-cpu': '1 (JavaScript kernels)', 'tfjs-wasm': '1 (tfjs disables WebAssembly threads in Node)' };
+  const threaded = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  return { 'tfjs-cpu': '1 (JavaScript kernels)', 'tfjs-wasm': threaded ? 'multi-threaded (WASM_HAS_MULTITHREAD_SUPPORT)' : '1 (WASM_HAS_MULTITHREAD_SUPPORT is false: tfjs runs no WebAssembly threads in Node)' };
 }
 
 /** What a builder makes: the timed run, the tensors to dispose, and the check against Kiln (run once in setup, before any timing). */
