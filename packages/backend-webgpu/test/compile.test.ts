@@ -1,4 +1,4 @@
-import { manualSeed, noGrad, randn, registerBackend, setBackend, tensor, tidy, where, type Tensor } from '@kiln/eager';
+import { manualSeed, noGrad, randn, registerBackend, setBackend, softmax, tensor, tidy, where, type Tensor } from '@kiln/eager';
 import { compile } from '@kiln/tracer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testBackend } from './helpers/device.js';
@@ -33,6 +33,8 @@ describe.skipIf(!gpu)('compiled functions on WebGPU', () => {
       ['fusedElementwise: mul, add, sigmoid', (a, b) => { const h = a.mul(0.5).add(b.sum(1)); return where(h.gt(1), h.sigmoid(), h.neg().exp()).sub(b.sum()); }],
       ['fusedElementwise: mul, sum', (a) => a.mul(a).add(1).sum(1)],
       ['matmulEpilogue: matmul, add, relu', (a, b) => a.matmul(b).add(0.1).relu()],
+      ['fusedElementwise: exp, sum', (a) => softmax(a.mul(2), -1)],
+      ['fusedElementwise: max', (a, b) => a.sub(b.sum(1)).abs().max(0)],
     ];
     for (const [kernel, fn] of cases) {
       setBackend('cpu');

@@ -1,11 +1,12 @@
 import type { Graph, Shape, Value } from '@kiln/core';
-import { FUSIBLE_ELEMENTWISE_OPS, shapesEqual } from '@kiln/core';
+import { FUSIBLE_ELEMENTWISE_OPS, FUSIBLE_REDUCTIONS, shapesEqual } from '@kiln/core';
 import type { KernelRegistry } from '@kiln/core';
 import type { KernelContext, WebGPUKernel } from '../kernel.js';
 import { type GpuDType, WGSL_TYPE } from '../layout.js';
 import type { GpuTensor } from '../storage.js';
 import { broadcastStrides } from './elementwise.js';
 import { BINARY, castExpr, UNARY } from './math_ops.js';
+import { combineFor, offset, split } from './reduce.js';
 import { WGSL_INT_MATH, WGSL_MATH } from './wgsl_math.js';
 
 /** `expr` (over a0, a1, a2) with those names replaced by `args`. */
@@ -20,64 +21,135 @@ function bits(value: number, dtype: GpuDType): string {
   return `bitcast<f32>(${u}u)`;
 }
 
-/**
- * A fusedElementwise body as one generated kernel, when it is purely elementwise (no trailing
- * reduction) and every output has the domain's shape: each body node becomes one `let` of the
- * same WGSL expression its own kernel uses, evaluated per element of the domain, inputs read
- * through broadcast strides. Returns false when the body does not qualify (the backend then runs
- * the body node by node).
- */
-export function fusedElementwiseKernel(ctx: KernelContext, body: Graph, inputs: readonly GpuTensor[], outputs: readonly GpuTensor[]): boolean {
-  const domain: Shape = outputs[0].shape;
-  if (!outputs.every((o) => shapesEqual(o.shape, domain))) return false;
-  if (!body.nodes.every((n) => FUSIBLE_ELEMENTWISE_OPS.has(n.op))) return false;
-  if (inputs.length + outputs.length > ctx.device.limits.maxStorageBuffersPerShaderStage) return false;
+interface Chain {
+  /** WGSL computing every elementwise body value at domain element `at` (inputs read through broadcast strides). */
+  readonly code: string[];
+  /** Its parameters (domain shape, then strides), placed from `paramBase`. */
+  readonly params: number[];
+  readonly names: Map<Value, string>;
+  readonly helpers: string;
+}
+
+/** The elementwise nodes of a body as WGSL `let`s (the same expressions as their own kernels), or null if one has none. */
+function chain(body: Graph, inputs: readonly GpuTensor[], domain: Shape, at: string, paramBase: number): Chain | null {
   const rank = domain.length;
   const names = new Map<Value, string>();
-  const lines: string[] = [];
+  const reads: string[] = [];
   const params: number[] = [...domain];
   const strided: number[] = [];
   body.inputs.forEach((v, i) => {
     const t = inputs[i];
-    const name = `x${i}`;
-    names.set(v, name);
-    if (shapesEqual(t.shape, domain)) lines.push(`  let ${name} = in${i}[index];`);
-    else if (t.storage.size === 1) lines.push(`  let ${name} = in${i}[0];`);
+    names.set(v, `x${i}`);
+    if (shapesEqual(t.shape, domain)) reads.push(`  let x${i} = in${i}[${at}];`);
+    else if (t.storage.size === 1) reads.push(`  let x${i} = in${i}[0];`);
     else {
       strided.push(i);
       params.push(...broadcastStrides(t.shape, domain));
-      lines.push(`  let ${name} = in${i}[o${i}];`);
+      reads.push(`  let x${i} = in${i}[o${i}];`);
     }
   });
+  const code: string[] = [];
+  if (strided.length > 0) {
+    code.push(...strided.map((i) => `  var o${i} = 0u;`), `  var rem = ${at};`, `  for (var d = 0u; d < ${rank}u; d++) {`, `    let ax = ${rank}u - d - 1u;`, `    let c = rem % param(${paramBase}u + ax);`, `    rem = rem / param(${paramBase}u + ax);`);
+    strided.forEach((i, j) => code.push(`    o${i} += c * param(${paramBase + rank * (j + 1)}u + ax);`));
+    code.push('  }');
+  }
+  code.push(...reads);
   let float = false;
   let int = false;
   for (const [k, node] of body.nodes.entries()) {
+    if (FUSIBLE_REDUCTIONS.has(node.op)) continue;
     const args = node.inputs.map((v) => names.get(v)!);
     const inType = node.inputs[0]?.type.dtype;
     const outType = node.outputs[0].type.dtype;
-    if (inType === 'float64' || outType === 'float64') return false;
+    if (inType === 'float64' || outType === 'float64') return null;
     let expr: string | undefined;
     if (node.op === 'full') expr = bits(node.attrs.value as number, outType as GpuDType);
     else if (node.op === 'broadcastTo') expr = args[0];
     else if (node.op === 'cast') expr = castExpr(inType as GpuDType, outType as GpuDType);
     else if (node.op === 'where') expr = 'select(a2, a1, a0 != 0u)';
     else expr = (UNARY[node.op] ?? BINARY[node.op])?.[inType as GpuDType];
-    if (expr === undefined) return false;
+    if (expr === undefined) return null;
     if (inType === 'float32' || outType === 'float32') float = true;
     if (inType === 'int32') int = true;
-    const name = `v${k}`;
-    lines.push(`  let ${name}: ${WGSL_TYPE[outType as GpuDType]} = ${substitute(expr, args)};`);
-    names.set(node.outputs[0], name);
+    code.push(`  let v${k}: ${WGSL_TYPE[outType as GpuDType]} = ${substitute(expr, args)};`);
+    names.set(node.outputs[0], `v${k}`);
   }
-  body.outputs.forEach((v, i) => lines.push(`  out${i}[index] = ${names.get(v)};`));
-  const offsets: string[] = [];
-  if (strided.length > 0) {
-    offsets.push(...strided.map((i) => `  var o${i} = 0u;`), '  var rem = index;', `  for (var d = 0u; d < ${rank}u; d++) {`, `    let ax = ${rank}u - d - 1u;`, '    let c = rem % param(1u + ax);', '    rem = rem / param(1u + ax);');
-    strided.forEach((i, j) => offsets.push(`    o${i} += c * param(${1 + rank * (j + 1)}u + ax);`));
-    offsets.push('  }');
-  }
-  const helpers = `${float ? WGSL_MATH : ''}${int ? WGSL_INT_MATH : ''}`;
-  ctx.launch({ op: 'fusedElementwise', body: [...offsets, ...lines].join('\n'), helpers, inputs, outputs, params, threads: outputs[0].storage.size });
+  return { code, params, names, helpers: `${float ? WGSL_MATH : ''}${int ? WGSL_INT_MATH : ''}` };
+}
+
+/**
+ * A fusedElementwise body with no reduction, every output of the domain's shape, as one
+ * generated kernel evaluated per domain element. Returns false when the body does not qualify.
+ */
+export function fusedElementwiseKernel(ctx: KernelContext, body: Graph, inputs: readonly GpuTensor[], outputs: readonly GpuTensor[]): boolean {
+  if (body.nodes.some((n) => FUSIBLE_REDUCTIONS.has(n.op))) return fusedReduceKernel(ctx, body, inputs, outputs);
+  const domain: Shape = outputs[0].shape;
+  if (!outputs.every((o) => shapesEqual(o.shape, domain))) return false;
+  if (!body.nodes.every((n) => FUSIBLE_ELEMENTWISE_OPS.has(n.op))) return false;
+  if (inputs.length + outputs.length > ctx.device.limits.maxStorageBuffersPerShaderStage) return false;
+  const c = chain(body, inputs, domain, 'index', 1);
+  if (!c) return false;
+  const writes = body.outputs.map((v, i) => `  out${i}[index] = ${c.names.get(v)};`);
+  ctx.launch({ op: 'fusedElementwise', body: [...c.code, ...writes].join('\n'), helpers: c.helpers, inputs, outputs, params: c.params, threads: outputs[0].storage.size });
+  return true;
+}
+
+/**
+ * An elementwise chain ending in reductions over the same axes, as one kernel: a workgroup per
+ * reduced output element, its lanes evaluating the chain over strided shares of the reduced
+ * elements (writing domain-shaped outputs on the way) and folding each reduction's input, then
+ * one tree per reduction in workgroup memory. Returns false when the body does not qualify.
+ */
+function fusedReduceKernel(ctx: KernelContext, body: Graph, inputs: readonly GpuTensor[], outputs: readonly GpuTensor[]): boolean {
+  const reductions = body.nodes.filter((n) => FUSIBLE_REDUCTIONS.has(n.op));
+  const domain = reductions[0].inputs[0].type.shape;
+  const axes = reductions[0].attrs.axes as readonly number[];
+  const sameAxes = (n: (typeof reductions)[number]) => JSON.stringify(n.attrs.axes) === JSON.stringify(axes) && shapesEqual(n.inputs[0].type.shape, domain);
+  if (!reductions.every(sameAxes)) return false;
+  const reducedOut = new Set(reductions.map((n) => n.outputs[0]));
+  if (!body.outputs.every((v, i) => reducedOut.has(v) || shapesEqual(outputs[i].shape, domain))) return false;
+  if (inputs.length + outputs.length > ctx.device.limits.maxStorageBuffersPerShaderStage) return false;
+  const { kept, keptStrides, red, redStrides } = split(domain, axes);
+  const m = red.reduce((x, y) => x * y, 1);
+  const K = kept.length;
+  const Q = red.length;
+  const chainAt = 2 + 2 * K + 2 * Q;
+  const c = chain(body, inputs, domain, 'di', chainAt);
+  if (!c) return false;
+  const wg = ctx.clampWorkgroup(m <= 64 ? 64 : 256);
+  const step = (r: number, acc: string, v: string): string => {
+    const node = reductions[r];
+    return combineFor(node.op, node.inputs[0].type.dtype as GpuDType).step.replace(/\bacc\b/g, acc).replace(/\bv\b/g, v);
+  };
+  const types = reductions.map((n) => WGSL_TYPE[n.inputs[0].type.dtype as GpuDType]);
+  const lines = [
+    offset('base', 'index', K, 1),
+    ...reductions.map((n, r) => `    var acc${r}: ${types[r]} = ${combineFor(n.op, n.inputs[0].type.dtype as GpuDType).init};`),
+    `    for (var j = lane; j < param(${1 + 2 * K + 2 * Q}u); j += ${wg}u) {`,
+    offset('o', 'j', Q, 1 + 2 * K),
+    '      let di = base + o;',
+    ...c.code,
+    ...reductions.map((n, r) => `      acc${r} = ${step(r, `acc${r}`, c.names.get(n.inputs[0])!)};`),
+    ...body.outputs.map((v, i) => (reducedOut.has(v) ? '' : `      out${i}[di] = ${c.names.get(v)};`)).filter(Boolean),
+    '    }',
+    ...reductions.map((_, r) => `    part${r}[lane] = acc${r};`),
+    '    workgroupBarrier();',
+    `    for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {`,
+    '      if (lane < s) {',
+    ...reductions.map((_, r) => `        part${r}[lane] = ${step(r, `part${r}[lane]`, `part${r}[lane + s]`)};`),
+    '      }',
+    '      workgroupBarrier();',
+    '    }',
+    '    if (lane == 0u) {',
+    ...body.outputs.map((v, i) => (reducedOut.has(v) ? `      out${i}[index] = part${reductions.findIndex((n) => n.outputs[0] === v)}[0];` : '')).filter(Boolean),
+    '    }',
+  ];
+  const threads = kept.reduce((x, y) => x * y, 1);
+  ctx.launch({
+    op: 'fusedElementwise', body: lines.join('\n'), helpers: c.helpers, declarations: types.map((t, r) => `var<workgroup> part${r}: array<${t}, ${wg}>;`).join('\n'),
+    inputs, outputs, params: [...kept, ...keptStrides, ...red, ...redStrides, m, ...c.params], threads, workgroupSize: wg, perWorkgroup: true,
+  });
   return true;
 }
 

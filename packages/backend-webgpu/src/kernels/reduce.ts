@@ -10,7 +10,7 @@ import { WGSL_MATH } from './wgsl_math.js';
  * starts at Σ keptCoord·keptStride, and its m = Π reducedShape inputs are at that plus
  * Σ reducedCoord·reducedStride.
  */
-function split(shape: Shape, reduced: readonly number[]): { kept: number[]; keptStrides: number[]; red: number[]; redStrides: number[] } {
+export function split(shape: Shape, reduced: readonly number[]): { kept: number[]; keptStrides: number[]; red: number[]; redStrides: number[] } {
   const s = stridesOf(shape);
   const kept: number[] = [], keptStrides: number[] = [], red: number[] = [], redStrides: number[] = [];
   shape.forEach((d, i) => {
@@ -21,7 +21,7 @@ function split(shape: Shape, reduced: readonly number[]): { kept: number[]; kept
 }
 
 /** WGSL: `name` = offset of coordinate `of` over `rank` dims (shape at param `shapeAt`, strides after it). */
-function offset(name: string, of: string, rank: number, shapeAt: number): string {
+export function offset(name: string, of: string, rank: number, shapeAt: number): string {
   if (rank === 0) return `    let ${name} = 0u;`;
   return [
     `    var ${name} = 0u;`,
@@ -42,7 +42,7 @@ interface Combine {
   readonly step: string;
 }
 
-function combineFor(op: string, dtype: GpuDType): Combine {
+export function combineFor(op: string, dtype: GpuDType): Combine {
   const t = WGSL_TYPE[dtype];
   const float = dtype === 'float32';
   switch (op) {
