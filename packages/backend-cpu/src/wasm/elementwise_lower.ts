@@ -36,7 +36,12 @@ export interface LoweredBody {
    * row-major order, as the JavaScript kernel does.
    */
   readonly reductions: readonly { readonly op: string; readonly axes: readonly number[]; readonly node: number }[];
+  /** The body computes something costly per element (a transcendental op): compute-bound, not memory-bound. */
+  readonly heavy: boolean;
 }
+
+/** Ops whose vector code is long enough that a body holding one is compute-bound. */
+const HEAVY_VECTOR_OPS: ReadonlySet<string> = new Set(['exp', 'log', 'tanh', 'sigmoid', 'expm1', 'log1p']);
 
 /** Reductions a lowered body may end in (their folding runs in JavaScript over the block). */
 export const LOWERED_REDUCTIONS: ReadonlySet<string> = new Set(['sum', 'max', 'min', 'prod']);
@@ -150,6 +155,7 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, mem
   return {
     bytes: encodeModule([{ name: 'run', code: c }], 1, memory), inputs: inputs.map(({ i }) => i), uniform, outputs,
     reductions: reductionNodes.map((n) => ({ op: n.op, axes: n.attrs.axes as number[], node: body.nodes.indexOf(n) })),
+    heavy: body.nodes.some((n) => HEAVY_VECTOR_OPS.has(n.op)),
   };
 }
 
