@@ -33,6 +33,8 @@ describe.skipIf(!gpu)('compiled functions on WebGPU', () => {
       ['fusedElementwise: mul, add, sigmoid', (a, b) => { const h = a.mul(0.5).add(b.sum(1)); return where(h.gt(1), h.sigmoid(), h.neg().exp()).sub(b.sum()); }],
       ['fusedElementwise: mul, sum', (a) => a.mul(a).add(1).sum(1)],
       ['matmulEpilogue: matmul, add, relu', (a, b) => a.matmul(b).add(0.1).relu()],
+      ['matmulEpilogue: matmul, mul', (a, b) => a.transpose().matmul(b.transpose()).mul(2)],
+      ['matmulEpilogue: matmul, sub, tanh', (a, b) => b.transpose().matmul(a.transpose()).sub(a.sum()).tanh()],
       ['fusedElementwise: exp, sum', (a) => softmax(a.mul(2), -1)],
       ['fusedElementwise: max', (a, b) => a.sub(b.sum(1)).abs().max(0)],
     ];

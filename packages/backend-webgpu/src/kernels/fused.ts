@@ -7,6 +7,7 @@ import type { GpuTensor } from '../storage.js';
 import { broadcastStrides } from './elementwise.js';
 import { BINARY, castExpr, UNARY } from './math_ops.js';
 import { combineFor, offset, split } from './reduce.js';
+import { matmulEpilogueKernel } from './matmul.js';
 import { WGSL_INT_MATH, WGSL_MATH } from './wgsl_math.js';
 
 /** `expr` (over a0, a1, a2) with those names replaced by `args`. */
@@ -30,14 +31,19 @@ interface Chain {
   readonly helpers: string;
 }
 
-/** The elementwise nodes of a body as WGSL `let`s (the same expressions as their own kernels), or null if one has none. */
-function chain(body: Graph, inputs: readonly GpuTensor[], domain: Shape, at: string, paramBase: number): Chain | null {
+/**
+ * The elementwise nodes of a body as WGSL `let`s (the same expressions as their own kernels),
+ * or null if one has none. `skipInputs` leading inputs are not read (a matmul's operands) and
+ * values in `preset` already have WGSL names (the product), their nodes skipped.
+ */
+export function chain(body: Graph, inputs: readonly GpuTensor[], domain: Shape, at: string, paramBase: number, skipInputs = 0, preset?: ReadonlyMap<Value, string>): Chain | null {
   const rank = domain.length;
-  const names = new Map<Value, string>();
+  const names = new Map<Value, string>(preset);
   const reads: string[] = [];
   const params: number[] = [...domain];
   const strided: number[] = [];
   body.inputs.forEach((v, i) => {
+    if (i < skipInputs) return;
     const t = inputs[i];
     names.set(v, `x${i}`);
     if (shapesEqual(t.shape, domain)) reads.push(`  let x${i} = in${i}[${at}];`);
@@ -58,7 +64,7 @@ function chain(body: Graph, inputs: readonly GpuTensor[], domain: Shape, at: str
   let float = false;
   let int = false;
   for (const [k, node] of body.nodes.entries()) {
-    if (FUSIBLE_REDUCTIONS.has(node.op)) continue;
+    if (FUSIBLE_REDUCTIONS.has(node.op) || node.outputs.every((v) => preset?.has(v))) continue;
     const args = node.inputs.map((v) => names.get(v)!);
     const inType = node.inputs[0]?.type.dtype;
     const outType = node.outputs[0].type.dtype;
@@ -174,5 +180,5 @@ function bodyKernel(op: string, generate?: typeof fusedElementwiseKernel): WebGP
 
 export function registerFusedKernels(registry: KernelRegistry<WebGPUKernel>): void {
   registry.register('fusedElementwise', bodyKernel('fusedElementwise', fusedElementwiseKernel));
-  registry.register('matmulEpilogue', bodyKernel('matmulEpilogue'));
+  registry.register('matmulEpilogue', bodyKernel('matmulEpilogue', matmulEpilogueKernel));
 }
