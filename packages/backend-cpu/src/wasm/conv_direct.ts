@@ -226,15 +226,25 @@ export function convDirectF32(x: TypedArray, w: TypedArray, g: DirectConv, dst: 
     const tasks = Math.max(1, Math.min(usableThreads(), rowsTotal, Math.floor(macs / MIN_MACS_PER_THREAD)));
     parallelFor(module, 'rows', tasks, (t) => [xAt, wAt, yAt, Math.floor((rowsTotal * t) / tasks), Math.floor((rowsTotal * (t + 1)) / tasks)]);
     mem = km.reserve(0);
-    // Copy out [image][oc][outH][outWp] → dst [n][oc][outH][outW].
+    // Copy out [image][oc][outH][outWp] → dst [n][oc][outH][outW]: one `set` when the layouts
+    // agree, else an element loop (a subarray per short row costs more than the row's copy).
     const y0 = yAt / 4;
+    if (outW === p.outWp && ocP === g.outChannels) {
+      dst.set(mem.subarray(y0, y0 + images * ocP * yPlane), n0 * g.outChannels * outH * outW);
+      continue;
+    }
     for (let i = 0; i < images; i++) {
       for (let oc = 0; oc < g.outChannels; oc++) {
         const s = y0 + (i * ocP + oc) * yPlane;
         const o = ((n0 + i) * g.outChannels + oc) * outH * outW;
         if (outW === p.outWp) dst.set(mem.subarray(s, s + yPlane), o);
-        else for (let h = 0; h < outH; h++) dst.set(mem.subarray(s + h * p.outWp, s + h * p.outWp + outW), o + h * outW);
+        else copyRows(mem, s, p.outWp, dst, o, outW, outH);
       }
     }
   }
+}
+
+/** `rows` rows of `cols` floats from src (rows `srcStride` apart, from `s`) to dst (packed, from `d`). */
+function copyRows(src: Float32Array, s: number, srcStride: number, dst: TypedArray, d: number, cols: number, rows: number): void {
+  for (let r = 0; r < rows; r++, s += srcStride) for (let j = 0; j < cols; j++) dst[d++] = src[s + j];
 }
