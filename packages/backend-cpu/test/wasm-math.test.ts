@@ -3,6 +3,7 @@ import { createOps, GraphBuilder, verifyGraph } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { runWasmElementwise, wasmElementwise } from '../src/wasm/elementwise.js';
 import { relaxedSimdAvailable } from '../src/wasm/gemm.js';
+import { erf } from '../src/kernels/math.js';
 
 /**
  * Accuracy of the vectorised float32 math (wasm/math.ts) against float64 Math.*: the largest
@@ -74,6 +75,7 @@ const CASES: { name: string; f: (ops: Ops<Value>, x: Value) => Value; exact: (x:
   { name: 'sigmoid', f: (o, x) => o.sigmoid(x), exact: (x) => 1 / (1 + Math.exp(-x)), lo: -90, hi: 20, ulps: 3 },
   { name: 'expm1', f: (o, x) => o.expm1(x), exact: Math.expm1, lo: -20, hi: 89, ulps: 2 },
   { name: 'log1p', f: (o, x) => o.log1p(x), exact: Math.log1p, lo: -1, hi: 4, ulps: 2 },
+  { name: 'erf', f: (o, x) => o.erf(x), exact: erf, lo: -5, hi: 5, ulps: 3 },
   { name: 'rsqrt', f: (o, x) => o.rsqrt(x), exact: (x) => 1 / Math.sqrt(x), lo: 0, hi: 100, ulps: 0.5 },
 ];
 

@@ -41,14 +41,14 @@ export interface LoweredBody {
 }
 
 /** Ops whose vector code is long enough that a body holding one is compute-bound. */
-const HEAVY_VECTOR_OPS: ReadonlySet<string> = new Set(['exp', 'log', 'tanh', 'sigmoid', 'expm1', 'log1p']);
+const HEAVY_VECTOR_OPS: ReadonlySet<string> = new Set(['exp', 'log', 'tanh', 'sigmoid', 'expm1', 'log1p', 'erf']);
 
 /** Reductions a lowered body may end in (their folding runs in JavaScript over the block). */
 export const LOWERED_REDUCTIONS: ReadonlySet<string> = new Set(['sum', 'max', 'min', 'prod']);
 
 const FLOAT_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
 const FLOAT_UNARY = new Set(['neg', 'abs', 'relu', 'sign', 'floor', 'ceil', 'round', 'sqrt', 'rsqrt', 'reciprocal',
-  'exp', 'log', 'tanh', 'sigmoid', 'expm1', 'log1p']);
+  'exp', 'log', 'tanh', 'sigmoid', 'expm1', 'log1p', 'erf']);
 const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
 /**
@@ -195,6 +195,7 @@ function lowerNode(m: VecMath, n: Node, a: readonly number[]): number {
     case 'sigmoid': return m.sigmoid(x);
     case 'expm1': return m.expm1(x);
     case 'log1p': return m.log1p(x);
+    case 'erf': return m.erf(x);
     case 'eq': return m.eq(x, y);
     case 'ne': return m.ne(x, y);
     case 'lt': return m.lt(x, y);

@@ -252,6 +252,25 @@ export class VecMath {
     return this.select(this.eq(x, this.k(0)), x, out);
   }
 
+  /**
+   * erf(x): odd, so computed on |x| with the sign put back. |x| < 1: x·P(x²) (degree 6);
+   * 1 ≤ |x| < 4: 1 − e^{g(|x|) − x²} where g(x) = log(erfc(x)) + x² is smooth (degree-8
+   * polynomial); beyond 4, 1. Coefficients: weighted least-squares fits in float64 (numpy),
+   * rounded to float32; errors measured in test/wasm-math.test.ts.
+   */
+  erf(x: number): number {
+    const ax = this.abs(x);
+    const small = this.mul(this.poly(this.mul(ax, ax), [7.971048762556165e-05, -0.0008043373818509281, 0.0051918332464993,
+      -0.026855509728193283, 0.11283621937036514, -0.3761262893676758, 1.1283791065216064]), ax);
+    const xl = this.min(ax, this.k(4));
+    const g = this.poly(xl, [1.6263990119114169e-06, -4.581857501761988e-05, 0.0005945496959611773, -0.004747866652905941,
+      0.026384370401501656, -0.11000905930995941, 0.36809149384498596, -1.1301809549331665, 0.0003060925519093871]);
+    const large = this.sub(this.k(1), this.exp(this.sub(g, this.mul(xl, xl))));
+    let r = this.select(this.lt(ax, this.k(1)), small, large);
+    r = this.select(this.ge(ax, this.k(4)), this.k(1), r);
+    return this.withSignOf(r, x);
+  }
+
   /** log1p(x) = log(u) − ((u − 1) − x)/u with u = 1 + x (the rounding of u corrected). */
   log1p(x: number): number {
     const u = this.add(this.k(1), x);
