@@ -132,7 +132,7 @@ describe.skipIf(!gpu)('random programs on WebGPU: compiled equals eager', () => 
   }, 120_000);
 
   it('gradients: valueAndGrad inside the compiled function equals eager valueAndGrad', async () => {
-    await fc.assert(fc.asyncProperty(programArb('grad'), (p) => checkGradients(p)), { numRuns: 30, seed: 13 });
-    expect(ran.grad).toBeGreaterThan(15);
+    await fc.assert(fc.asyncProperty(programArb('grad'), (p) => checkGradients(p)), { numRuns: 20, seed: 13 });
+    expect(ran.grad).toBeGreaterThan(8);
   }, 120_000);
 });
