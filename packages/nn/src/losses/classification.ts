@@ -72,9 +72,16 @@ function check(loss: string, input: Tensor, target: Tensor, options: NllOptions,
   return { classAxis, numClasses, probabilities, weight, ignoreIndex, reduction };
 }
 
-/** Reads the labels (a device read) and throws an ArgumentError naming the first one out of range. */
+/** Reads the labels (a device read) and throws an ArgumentError naming the first one out of range (unchecked where the backend cannot read synchronously). */
 function checkLabels(loss: string, target: Tensor, numClasses: number, ignoreIndex: number): void {
-  const labels = target.dataSync();
+  let labels: ArrayLike<number>;
+  try {
+    labels = target.dataSync();
+  } catch (e) {
+    // A backend that reads only asynchronously (WebGPU) leaves the labels unchecked, as compile() does.
+    if (e instanceof Error && e.name === 'SyncReadError') return;
+    throw e;
+  }
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
     if ((y < 0 || y >= numClasses) && y !== ignoreIndex) {

@@ -1,16 +1,18 @@
 import type { DType } from '@kiln/core';
-import { ArgumentError, TraceError } from '@kiln/core';
+import { ArgumentError, DTypeError, TraceError } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
 import { currentInterpreter, eagerInterpreter, keep, noGrad, tensor } from '@kiln/eager';
 
 type Group = Record<string, unknown>;
+
 
 /**
  * The hyperparameters of an optimizer's parameter groups, kept compile-safe.
  *
  * A compiled training step runs a graph recorded once; a JavaScript number read while tracing
  * (`mul(grad, group.lr)`) would be fixed in that graph, so a scheduler changing `lr` later would
- * silently not apply. So every numeric option of a group is mirrored by a float64 scalar tensor,
+ * silently not apply. So every numeric option of a group is mirrored by a float64 scalar tensor
+ * (float32 on a backend without float64),
  * which the step reads (`hp`) and `compile()` captures as a graph input read fresh on each
  * call. The group's option becomes an accessor: setting it (`group.lr = 0.01`, as schedulers
  * and `loadStateDict` do) validates it and assigns the new value to the tensor, eagerly.
@@ -24,6 +26,12 @@ export class HyperparameterStore {
   /** Casts made during the current step, by group, name and dtype (freed with the step's tidy). */
   private cache = new Map<string, Tensor>();
   private readonly groupIds = new WeakMap<Group, number>();
+  /**
+   * The dtype of the hyperparameter tensors and of the optimizer's scalar state (the step
+   * count): float64, or float32 on a backend without float64 (WebGPU), where no parameter can
+   * be float64 either.
+   */
+  dtype: 'float64' | 'float32' = 'float64';
 
   constructor(
     private readonly optimizer: string,
@@ -85,14 +93,27 @@ export class HyperparameterStore {
     noGrad(() => {
       for (const [key, x] of numbers) {
         const t = map.get(key);
-        if (t) t.assign(tensor(x, 'float64'));
+        if (t) t.assign(tensor(x, t.dtype));
         else {
-          const made = keep(tensor(x, 'float64'));
+          const made = keep(this.scalar(x));
           map.set(key, made);
           this.all.push(made);
         }
       }
     });
+  }
+
+  /** A scalar tensor of {@link dtype} on the current backend (float64 falls back to float32 where the backend has none). */
+  scalar(x: number): Tensor {
+    if (this.dtype === 'float64') {
+      try {
+        return tensor(x, 'float64');
+      } catch (e) {
+        if (!(e instanceof DTypeError)) throw e;
+        this.dtype = 'float32';
+      }
+    }
+    return tensor(x, this.dtype);
   }
 
   /** Forgets the casts of the previous step (call at the start of each step, inside its tidy). */
@@ -106,7 +127,7 @@ export class HyperparameterStore {
     if (!t) {
       throw new ArgumentError(`${this.optimizer}: no numeric hyperparameter '${name}'; numeric options are ${[...(this.tensors.get(group)?.keys() ?? [])].join(', ')}`);
     }
-    if (dtype === 'float64') return t;
+    if (dtype === t.dtype) return t;
     const key = `${this.groupIds.get(group)}:${name}:${dtype}`;
     let cast = this.cache.get(key);
     if (!cast) this.cache.set(key, (cast = t.cast(dtype)));

@@ -169,11 +169,11 @@ export abstract class Optimizer<O extends BaseOptions> {
   protected abstract update(param: Parameter, grad: Tensor, group: ParamGroup<O>, state: ParamState): Tensor;
 
   /**
-   * A numeric option of `group` as a scalar tensor of `dtype` (default float64): read fresh by
+   * A numeric option of `group` as a scalar tensor of `dtype` (default float64; float32 on a backend without float64): read fresh by
    * a compiled step on every call, where a JavaScript number would be fixed at trace time.
    * `name` is an option (`'lr'`) or an element of a pair (`'betas[0]'`). Cached within a step.
    */
-  protected hp(group: ParamGroup<O>, name: string, dtype: DType = 'float64'): Tensor {
+  protected hp(group: ParamGroup<O>, name: string, dtype: DType = this.hyper.dtype): Tensor {
     return this.hyper.read(group as unknown as Record<string, unknown>, name, dtype);
   }
 
@@ -230,13 +230,13 @@ export abstract class Optimizer<O extends BaseOptions> {
    */
   protected countStep(state: ParamState): Tensor {
     const old = state.step;
-    const next = old instanceof TensorClass ? add(old, 1) : tensor((old ?? 0) + 1, 'float64');
+    const next = old instanceof TensorClass ? add(old, 1) : this.hyper.scalar((old ?? 0) + 1);
     return this.setState(state, 'step', next);
   }
 
   /** Creates the step count (see {@link initState}): `start`, 0 unless loaded state says otherwise. */
   protected zeroStep(state: ParamState, start = 0): void {
-    if (state.step === undefined) this.setState(state, 'step', tensor(start, 'float64'));
+    if (state.step === undefined) this.setState(state, 'step', this.hyper.scalar(start));
   }
 
   /** A state entry, created as zeros of the parameter's shape the first time. */
@@ -313,7 +313,7 @@ export abstract class Optimizer<O extends BaseOptions> {
             const whose = name === 'step' ? 'it must be a scalar' : `the parameter has shape ${shapeToString(param.shape)}`;
             throw new ShapeError(`${where}: state '${name}' of parameter ${key} has shape ${shapeToString(value.shape)} but ${whose}`);
           }
-          s[name] = keep(tidy(() => add(value.cast(name === 'step' ? 'float64' : param.dtype), 0)));
+          s[name] = keep(tidy(() => add(value.cast(name === 'step' ? this.hyper.dtype : param.dtype), 0)));
         } else if (typeof value === 'number') {
           s[name] = value;
         } else {
