@@ -1,8 +1,8 @@
 """Golden values for the CPU backend's fast convolution and pooling paths (group 'conv_fast'):
 float32 conv2d, conv2dTranspose (conv2d's input gradient) and conv2dWeightGrad large enough to
 run in WebAssembly (the stride-1 direct kernel, or im2col + gemm for strides and groups), and
-2x2/stride-2 max pooling large enough for its WebAssembly kernel. Inputs are mostly multiples
-of 1/8, so every product and partial sum is exact in float32 and the outputs are short; one
+2x2/stride-2 max pooling large enough for its WebAssembly kernel, and depthwise convolutions.
+Inputs are mostly multiples of 1/8, so every product and partial sum is exact in float32 and the outputs are short; one
 case per op uses normal random values."""
 import torch
 import torch.nn.functional as F
@@ -79,5 +79,10 @@ xp[1, 2, 5, 5] = -INF
 xp[1, 3, 7, 8] = INF
 xp[0, 1, 2, 2:4] = NAN
 c.add('maxPool2d', '2x2 stride 2, WebAssembly: ties, NaN, ±Inf, odd sizes', [xp], [R(0), 2], lambda x, k: F.max_pool2d(x, 2))
+
+# Depthwise (groups = channels), stride 1: the depthwise WebAssembly kernel, forward and input gradient.
+conv_case('depthwise: groups 16, padding 1', eighths(2, 16, 16, 16), eighths(16, 1, 3, 3), eighths(16), {'groups': 16, 'padding': 1})
+conv_case('depthwise: multiplier 2, dilation 2', eighths(1, 8, 15, 17), eighths(16, 1, 3, 3), None, {'groups': 8, 'dilation': 2})
+conv_t_case('depthwise (stride 1): groups 16, padding 1', eighths(2, 16, 16, 16), eighths(16, 1, 3, 3), {'groups': 16, 'padding': 1})
 
 write('conv_fast', c)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads } from '../src/threads/pool.js';
 import { DIRECT_CONV_LIMITS } from '../src/wasm/conv_direct.js';
+import { depthwiseConvAvailable } from '../src/wasm/conv_depthwise.js';
 import { IM2COL_LIMITS, useConvGemm, type ConvGeometry } from '../src/kernels/conv_gemm.js';
 import type { CpuValue } from './helpers/cpu_ops.js';
 import { cpuOps, value } from './helpers/cpu_ops.js';
@@ -133,3 +134,39 @@ describe('float32 convolutions through im2col + WebAssembly gemm match the float
     }
   });
 });
+
+describe('float32 depthwise convolutions in WebAssembly match the float64 direct kernels', () => {
+  const dwCases: { x: number[]; mult: number; k: [number, number]; padding?: [number, number]; dilation?: [number, number] }[] = [
+    { x: [2, 16, 20, 20], mult: 1, k: [3, 3], padding: [1, 1] },
+    { x: [3, 8, 17, 13], mult: 1, k: [5, 3], dilation: [2, 1], padding: [4, 1] }, // odd width, dilation
+    { x: [2, 12, 14, 18], mult: 2, k: [3, 3] }, // channel multiplier 2 (forward only in WASM)
+  ];
+  for (const { x: xs, mult, k, ...rest } of dwCases) {
+    const groups = xs[1];
+    const opts = { ...rest, groups };
+    const x = value(data(sizeOf(xs), 11), xs);
+    const w = value(data(groups * mult * k[0] * k[1], 12), [groups * mult, 1, ...k]);
+    const y64 = cpuOps.conv2d(as(x, 'float64'), as(w, 'float64'), null, opts);
+    const name = `x ${JSON.stringify(xs)}, multiplier ${mult}, kernel [${k}], ${JSON.stringify(rest)}`;
+    it(`conv2d: ${name}`, () => {
+      const scale = cpuOps.conv2d(abs(as(x, 'float64')), abs(as(w, 'float64')), null, opts);
+      expectNear(cpuOps.conv2d(x, w, null, opts), y64, scale, k[0] * k[1]);
+    });
+    it(`conv2dTranspose (input gradient): ${name}`, () => {
+      const g = value(data(sizeOf(y64.shape), 13), y64.shape);
+      const pad = rest.padding ?? [0, 0];
+      const dil = rest.dilation ?? [1, 1];
+      const outputPadding = [0, 1].map((i) => xs[2 + i] - ((y64.shape[2 + i] - 1) - 2 * pad[i] + dil[i] * (k[i] - 1) + 1)) as [number, number];
+      const o = { ...opts, outputPadding };
+      const want = cpuOps.conv2dTranspose(as(g, 'float64'), as(w, 'float64'), null, o);
+      const scale = cpuOps.conv2dTranspose(abs(as(g, 'float64')), abs(as(w, 'float64')), null, o);
+      expectNear(cpuOps.conv2dTranspose(g, w, null, o), want, scale, mult * k[0] * k[1]);
+    });
+  }
+
+  it('really runs in WebAssembly', () => {
+    const g = { batch: 2, channels: 16, height: 20, width: 20, outChannels: 16, kH: 3, kW: 3, dH: 1, dW: 1, padTop: 1, padLeft: 1, outH: 20, outW: 20, weightIndex: () => 0 };
+    expect(depthwiseConvAvailable(g)).toBe(true);
+  });
+});
+

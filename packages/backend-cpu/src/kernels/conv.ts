@@ -1,6 +1,7 @@
 import type { CpuKernel } from '../cpu_tensor.js';
 import { convDirectF32, directConvAvailable, type DirectConv } from '../wasm/conv_direct.js';
-import { conv2dGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
+import { depthwiseConvAvailable, depthwiseConvF32, type DepthwiseConv } from '../wasm/conv_depthwise.js';
+import { CONV_GEMM_MIN_MACS, conv2dGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
 import { output } from './util.js';
 
 type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
@@ -24,8 +25,10 @@ export function tapRanges(kernel: number, size: number, outSize: number, stride:
 }
 
 /**
- * 2-D convolution over NCHW with zero padding. Large float32 convolutions run as im2col +
- * WebAssembly SIMD gemm (conv_gemm.ts, float32 accumulation); the rest run the direct kernel:
+ * 2-D convolution over NCHW with zero padding. Large float32 convolutions run in WebAssembly
+ * SIMD with float32 accumulation — stride 1: the direct kernel (wasm/conv_direct.ts) or, one
+ * input channel per group, the depthwise one (wasm/conv_depthwise.ts); else im2col + gemm
+ * (conv_gemm.ts). The rest run the direct JS kernel:
  * per output plane, each (input channel, tap) adds weight · shifted input into an accumulator
  * plane (float64 for floats, wrapping int32 for int32), the innermost loop a strided walk along
  * one input row.
@@ -36,6 +39,17 @@ export const conv2d: CpuKernel<Conv2dAttrs> = ([x, w], { stride, padding, dilati
   const [outH, outW] = out.shape.slice(2);
   const [sH, sW] = stride;
   if (out.dtype === 'float32') {
+    if (groupChannels === 1 && groups > 1 && sH === 1 && sW === 1 && batch * outChannels * outH * outW * kH * kW >= CONV_GEMM_MIN_MACS) {
+      const depthwise: DepthwiseConv = {
+        batch, channels, height, width, outChannels, kH, kW, dH: dilation[0], dW: dilation[1], padTop: padding[0], padLeft: padding[1], outH, outW,
+        weightIndex: (oc, kh, kw) => (oc * kH + kh) * kW + kw,
+      };
+      if (depthwiseConvAvailable(depthwise)) {
+        const dst = output('float32', out.shape, into?.[0]);
+        depthwiseConvF32(x.data, w.data, depthwise, dst);
+        return [dst];
+      }
+    }
     const geometry: ConvGeometry = { batch, channels, height, width, outChannels, kH, kW, outH, outW, stride, padding, dilation, groups };
     if (useConvGemm(geometry)) {
       const dst = output('float32', out.shape, into?.[0]) as Float32Array;

@@ -1,7 +1,8 @@
 import type { CpuKernel } from '../cpu_tensor.js';
 import { tapRanges } from './conv.js';
 import { convDirectF32, directConvAvailable, type DirectConv } from '../wasm/conv_direct.js';
-import { conv2dInputGradGemm, conv2dWeightGradGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
+import { depthwiseConvAvailable, depthwiseConvF32, type DepthwiseConv } from '../wasm/conv_depthwise.js';
+import { CONV_GEMM_MIN_MACS, conv2dInputGradGemm, conv2dWeightGradGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
 import { output } from './util.js';
 
 type ConvAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
@@ -19,6 +20,20 @@ export const conv2dTranspose: CpuKernel<Conv2dTransposeAttrs> = ([x, w], { strid
   const [batch, inChannels, height, width] = x.shape;
   const [, outPerGroup, kH, kW] = w.shape;
   const [outChannels, outH, outW] = out.shape.slice(1);
+  if (out.dtype === 'float32' && groups === inChannels && outPerGroup === 1 && stride[0] === 1 && stride[1] === 1) {
+    // Depthwise with multiplier 1: each output channel reads one input channel, weight flipped.
+    const padTop = (kH - 1) * dilation[0] - padding[0];
+    const padLeft = (kW - 1) * dilation[1] - padding[1];
+    const depthwise: DepthwiseConv = {
+      batch, channels: inChannels, height, width, outChannels, kH, kW, dH: dilation[0], dW: dilation[1], padTop, padLeft, outH, outW,
+      weightIndex: (oc, kh, kw) => (oc * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw),
+    };
+    if (padTop >= 0 && padLeft >= 0 && batch * outChannels * outH * outW * kH * kW >= CONV_GEMM_MIN_MACS && depthwiseConvAvailable(depthwise)) {
+      const dst = output('float32', out.shape, into?.[0]);
+      depthwiseConvF32(x.data, w.data, depthwise, dst);
+      return [dst];
+    }
+  }
   if (out.dtype === 'float32') {
     // The conv2d whose input gradient this is: its input is our output, its output our input.
     const geometry: ConvGeometry = {
