@@ -50,35 +50,47 @@ const conv2dTranspose: WebGPUKernel<ConvAttrs> = (ctx, [x, w], { stride, padding
   ctx.launch({ op: 'conv2dTranspose', body, inputs: [x, w], outputs: [out], params, threads: out.storage.size });
 };
 
-/** Weight gradient: element (oc, gc, kh, kw) sums gradOutput·x over n, oh, ow, taps in the padding contributing nothing. */
+/**
+ * Weight gradient: a workgroup per weight element (oc, gc, kh, kw), its lanes summing
+ * gradOutput·x over strided shares of the (n, oh, ow) positions (taps in the padding contribute
+ * nothing), then a tree in workgroup memory — the sum runs over batch × output positions,
+ * far longer than one invocation should loop.
+ */
 const conv2dWeightGrad: WebGPUKernel<ConvAttrs> = (ctx, [x, g], { stride, padding, dilation, groups }, [out]) => {
   const [batch, channels, height, width] = x.shape;
   const [outC, groupC, kH, kW] = out.shape;
   const [outH, outW] = g.shape.slice(2);
   const t = WGSL_TYPE[out.dtype];
+  const positions = batch * outH * outW;
+  const wg = ctx.clampWorkgroup(positions <= 64 ? 64 : 256);
   const body = [
-    POSITION.replace('let C = param(1u); let H = param(2u); let W = param(3u);', 'let C = param(1u); let H = param(2u); let W = param(3u); // (gc, kh, kw) extents'),
-    '  let N = param(4u); let XC = param(5u); let XH = i32(param(6u)); let XW = i32(param(7u)); let OH = param(8u); let OW = param(9u);',
+    '  let C = param(1u); let H = param(2u); let W = param(3u);',
+    '  let kw = i32(index % W); let kh = i32((index / W) % H); let gc = (index / (W * H)) % C; let oc = index / (W * H * C);',
+    '  let XC = param(5u); let XH = i32(param(6u)); let XW = i32(param(7u)); let OH = param(8u); let OW = param(9u);',
     '  let SH = param(10u); let SW = param(11u); let PH = i32(param(12u)); let PW = i32(param(13u)); let DH = i32(param(14u)); let DW = i32(param(15u));',
     '  let OC = param(16u); let OPG = OC / param(17u);',
-    '  let oc = pn; let gc = pc; let kh = i32(py); let kw = i32(px);',
     '  let xc = (oc / OPG) * C + gc;',
     `  var acc = ${t}(0);`,
-    '  for (var n = 0u; n < N; n++) {',
-    '    for (var oh = 0u; oh < OH; oh++) {',
-    '      let ih = i32(oh * SH) + kh * DH - PH;',
-    '      if (ih < 0 || ih >= XH) { continue; }',
-    '      for (var ow = 0u; ow < OW; ow++) {',
-    '        let iw = i32(ow * SW) + kw * DW - PW;',
-    '        if (iw < 0 || iw >= XW) { continue; }',
-    '        acc += in1[((n * OC + oc) * OH + oh) * OW + ow] * in0[((n * XC + xc) * u32(XH) + u32(ih)) * u32(XW) + u32(iw)];',
-    '      }',
-    '    }',
+    `  for (var p = lane; p < param(4u) * OH * OW; p += ${wg}u) {`,
+    '    let ow = p % OW; let oh = (p / OW) % OH; let n = p / (OW * OH);',
+    '    let ih = i32(oh * SH) + kh * DH - PH;',
+    '    let iw = i32(ow * SW) + kw * DW - PW;',
+    '    if (ih < 0 || ih >= XH || iw < 0 || iw >= XW) { continue; }',
+    '    acc += in1[((n * OC + oc) * OH + oh) * OW + ow] * in0[((n * XC + xc) * u32(XH) + u32(ih)) * u32(XW) + u32(iw)];',
     '  }',
-    '  out0[index] = acc;',
+    '  partials[lane] = acc;',
+    '  workgroupBarrier();',
+    `  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {`,
+    '    if (lane < s) { partials[lane] = partials[lane] + partials[lane + s]; }',
+    '    workgroupBarrier();',
+    '  }',
+    '  if (lane == 0u) { out0[index] = partials[0]; }',
   ].join('\n');
   const params = [groupC, kH, kW, batch, channels, height, width, outH, outW, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], outC, groups];
-  ctx.launch({ op: 'conv2dWeightGrad', body, inputs: [x, g], outputs: [out], params, threads: out.storage.size });
+  ctx.launch({
+    op: 'conv2dWeightGrad', body, declarations: `var<workgroup> partials: array<${t}, ${wg}>;`,
+    inputs: [x, g], outputs: [out], params, threads: out.storage.size, workgroupSize: wg, perWorkgroup: true,
+  });
 };
 
 // PyTorch's CPU loop: from the window's first in-bounds tap, take a tap that is greater than
