@@ -133,11 +133,8 @@ function runScan<S>(ctx: Context<S>, node: Node, body: Graph, inputs: readonly S
     const slices = xs.map((x) => sliceAt(ctx, x, i));
     const outs = ctx.call(body, [...consts, ...carry.map((c) => c.storage), ...slices.map((s) => s.storage)]);
     const next = outs.slice(0, numCarry).map((o) => ({ ...o, storage: ctx.own(o), owned: true }));
-    outs.slice(numCarry).forEach((o, j) => {
-      const shape = [1, ...o.type.shape];
-      ys[j][i] = ctx.kernel('reshape', [o], { shape }, { dtype: o.type.dtype, shape });
-      ctx.free(o);
-    });
+    // A y made in the body is kept as it is (storage has no shape: it is read as [1, ...y]).
+    outs.slice(numCarry).forEach((o, j) => (ys[j][i] = ctx.own(o)));
     slices.forEach((s) => ctx.free(s));
     carry.forEach((c) => ctx.free(c));
     carry = next;
@@ -160,9 +157,6 @@ function sliceAt<S>(ctx: Context<S>, x: Held<S>, i: number): Held<S> {
   const ends = x.type.shape.map((d, a) => (a === 0 ? i + 1 : d));
   const steps = x.type.shape.map(() => 1);
   if (n === undefined) throw new KilnError('scan: an xs input has no axis to slice');
-  const cut: Held<S> = { storage: ctx.kernel('slice', [x], { starts, ends, steps }, one), owned: true, type: one };
-  const type = { dtype: x.type.dtype, shape: rest };
-  const storage = ctx.kernel('reshape', [cut], { shape: rest }, type);
-  ctx.free(cut);
-  return { storage, owned: true, type };
+  // The [1, ...rest] slice is the [...rest] slice's data: its storage serves as is (a view).
+  return { storage: ctx.kernel('slice', [x], { starts, ends, steps }, one), owned: true, type: { dtype: x.type.dtype, shape: rest } };
 }

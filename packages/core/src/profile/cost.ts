@@ -117,8 +117,8 @@ export function opFlops(op: string, inputs: readonly TensorType[], outputs: read
 
 /**
  * Bytes a kernel reads and writes: every input and output once, at its dtype's size.
- * Control-flow nodes count only through their sub-graphs' nodes. (An eager `reshape`, a view
- * that moves nothing, is recorded with `bytes: 0` by the profiler.)
+ * Control-flow nodes count only through their sub-graphs' nodes. (A `reshape`, eager or a
+ * graph's node, is a view that moves nothing: the profiler records it with `bytes: 0`.)
  *
  * @example
  * ```ts

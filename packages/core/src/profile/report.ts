@@ -242,6 +242,7 @@ export function nodeSpan(node: Node, startMs: number, endMs: number): ProfileSpa
   return {
     name: nodeName(node), category: 'node', startMs, endMs, op: node.op,
     inputs: node.inputs.map((v) => v.type), outputs: node.outputs.map((v) => v.type), attrs: node.attrs,
+    ...(node.op === 'reshape' ? { bytes: 0 } : {}), // the runtime runs it as a view of its input's storage
     ...(node.subgraphs ? { subgraphs: node.subgraphs } : {}),
   };
 }
