@@ -70,6 +70,29 @@ describe.runIf(wasmGemmAvailable())('WASM matmul on several threads', () => {
     }
   });
 
+  it.each([[false, false], [true, false], [false, true], [true, true]] as const)('many small products split by batch (transA %s, transB %s) equal one product at a time, bit for bit', (transA, transB) => {
+    const [m, k, n] = [61, 97, 83]; // < GEMM_MIN_MACS_PER_THREAD each, several times it together
+    expect(m * k * n).toBeLessThan(GEMM_MIN_MACS_PER_THREAD);
+    const a = data(2 * m * k, 21);
+    const b = data(5 * k * n, 22);
+    // [2,1,·,·] @ [5,·,·]: ten products reading a and b in broadcast order
+    const out = { dtype: 'float32' as const, shape: [2, 5, m, n] };
+    const aShape = transA ? [2, 1, k, m] : [2, 1, m, k];
+    const bShape = transB ? [5, n, k] : [5, k, n];
+    const results = [1, 2, 3].map((threads) => {
+      setNumThreads(threads);
+      return matmulOf({ data: a, shape: aShape, dtype: 'float32' }, { data: b, shape: bShape, dtype: 'float32' }, out, transA, transB) as Float32Array;
+    });
+    bitsEqual(results[1], results[0]);
+    bitsEqual(results[2], results[0]);
+    setNumThreads(1);
+    for (let t = 0; t < 10; t++) {
+      const want = new Float32Array(m * n);
+      gemmF32(a, [Math.floor(t / 5) * m * k], b, [(t % 5) * k * n], want, m, k, n, { transA, transB });
+      bitsEqual(results[0].subarray(t * m * n, (t + 1) * m * n), want);
+    }
+  });
+
   it('the JS path (small products) transposes first: aᵀ @ b equals the plain product of the transpose', () => {
     const [m, k, n] = [3, 4, 5];
     const a = data(k * m, 9);

@@ -96,6 +96,8 @@ export class Code {
   f32Load(offset: number): this { return this.op(0x2a, 2, ...uleb(offset)); }
   /** f32.store of the top f32 at address + offset. */
   f32Store(offset: number): this { return this.op(0x38, 2, ...uleb(offset)); }
+  /** i32.load at address (popped) + offset. */
+  i32Load(offset: number): this { return this.op(0x28, 2, ...uleb(offset)); }
   /** i32.store of the top i32 at address + offset. */
   i32Store(offset: number): this { return this.op(0x36, 2, ...uleb(offset)); }
   /** f32.const. */

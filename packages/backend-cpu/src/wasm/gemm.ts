@@ -1,5 +1,5 @@
 import type { TypedArray } from '@kiln/core';
-import { gemmModule, type GemmTile } from './gemm_kernel.js';
+import { GEMM_BATCH_PARAMS, gemmModule, type GemmTile } from './gemm_kernel.js';
 import { kernelExports, kernelMemory, nodeBuiltin, parallelFor, usableThreads, type WasmModule } from '../threads/pool.js';
 
 /**
@@ -102,6 +102,8 @@ export function gemmF32(a: TypedArray, aOffsets: readonly number[], b: TypedArra
   const { mr, nr } = GEMM_TILE;
   const nPad = roundUp(n, nr);
   const threads = Math.max(1, Math.min(usableThreads(), Math.floor((m * k * n) / GEMM_MIN_MACS_PER_THREAD)));
+  const batchTasks = Math.min(usableThreads(), batches, Math.floor((batches * m * k * n) / GEMM_MIN_MACS_PER_THREAD));
+  if (threads === 1 && batchTasks > 1) return gemmBatched(e.module, a, aOffsets, b, bOffsets, dst, m, k, n, transA, transB, batchTasks);
   const aRaw = km.base;
   const bRaw = aRaw + align(m * k * 4);
   const packedB = bRaw + align(k * n * 4);
@@ -142,5 +144,47 @@ export function gemmF32(a: TypedArray, aOffsets: readonly number[], b: TypedArra
     const dOff = t * m * n;
     if (n === nPad) dst.set(mem.subarray(c0, c0 + m * n), dOff);
     else for (let r = 0; r < m; r++) dst.set(mem.subarray(c0 + r * nPad, c0 + r * nPad + n), dOff + r * n);
+  }
+}
+
+/**
+ * Many products each too small to split (one thread's worth or less) but worth splitting as a
+ * batch: every operand is copied in at a uniform stride, and each task packs and multiplies
+ * whole products (`gemmBatch`), the same code a single product runs, so results are identical.
+ */
+function gemmBatched(module: WasmModule, a: TypedArray, aOffsets: readonly number[], b: TypedArray, bOffsets: readonly number[], dst: TypedArray, m: number, k: number, n: number, transA: boolean, transB: boolean, tasks: number): void {
+  const km = kernelMemory()!;
+  const { mr, nr } = GEMM_TILE;
+  const batches = aOffsets.length;
+  const nPad = roundUp(n, nr);
+  const aStride = align(m * k * 4);
+  const bStride = align(k * n * 4);
+  const packedBStride = align(k * nPad * 4);
+  const cStride = align(roundUp(m, mr) * nPad * 4);
+  const params = km.base;
+  const aRaw = params + align(GEMM_BATCH_PARAMS.length * 4);
+  const bRaw = aRaw + batches * aStride;
+  const packedB = bRaw + batches * bStride;
+  const cBuf = packedB + batches * packedBStride;
+  const scratch = cBuf + batches * cStride;
+  const scratchBytes = align(GEMM_MC * GEMM_KC * 4);
+  let mem = km.reserve(scratch + tasks * scratchBytes);
+  for (let t = 0; t < batches; t++) {
+    mem.set(a.subarray(aOffsets[t], aOffsets[t] + m * k), (aRaw + t * aStride) / 4);
+    mem.set(b.subarray(bOffsets[t], bOffsets[t] + k * n), (bRaw + t * bStride) / 4);
+  }
+  const [aRowStride, aKStride] = transA ? [4, m * 4] : [k * 4, 4];
+  const [pStride, jStride] = transB ? [4, k * 4] : [n * 4, 4];
+  const values: Record<(typeof GEMM_BATCH_PARAMS)[number], number> = {
+    a: aRaw, aStride, aRowStride, aKStride, b: bRaw, bStride, pStride, jStride,
+    packedB, packedBStride, c: cBuf, cStride, ldc: nPad * 4, k, n, nPad, m,
+  };
+  new Int32Array(mem.buffer, params, GEMM_BATCH_PARAMS.length).set(GEMM_BATCH_PARAMS.map((f) => values[f]));
+  parallelFor(module, 'gemmBatch', tasks, (i) => [params, Math.floor((batches * i) / tasks), Math.floor((batches * (i + 1)) / tasks), scratch + i * scratchBytes]);
+  mem = km.reserve(0);
+  for (let t = 0; t < batches; t++) {
+    const c0 = (cBuf + t * cStride) / 4;
+    if (n === nPad) dst.set(mem.subarray(c0, c0 + m * n), t * m * n);
+    else for (let r = 0; r < m; r++) dst.set(mem.subarray(c0 + r * nPad, c0 + r * nPad + n), t * m * n + r * n);
   }
 }

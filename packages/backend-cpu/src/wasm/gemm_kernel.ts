@@ -23,7 +23,13 @@ export interface GemmModuleOptions {
 }
 
 /** Function indices of the generated module, in export order. */
-export const GEMM_FN = { gemm: 0, packA: 1, packB: 2, gemmTask: 3 } as const;
+export const GEMM_FN = { gemm: 0, packA: 1, packB: 2, gemmTask: 3, gemmBatch: 4 } as const;
+
+/** Fields (i32, in this order) of the parameter block `gemmBatch` reads. */
+export const GEMM_BATCH_PARAMS = [
+  'a', 'aStride', 'aRowStride', 'aKStride', 'b', 'bStride', 'pStride', 'jStride',
+  'packedB', 'packedBStride', 'c', 'cStride', 'ldc', 'k', 'n', 'nPad', 'm',
+] as const;
 
 /**
  * Generates a module exporting, all addresses in bytes and all arguments i32:
@@ -42,6 +48,9 @@ export const GEMM_FN = { gemm: 0, packA: 1, packB: 2, gemmTask: 3 } as const;
  * - `gemmTask(a, aRowStride, aKStride, packedB, c, ldc, k, nPad, row0, row1, jp0, jp1, scratch)`:
  *   C rows [row0, row1) × panels [jp0, jp1) = A @ packed B, packing each mc×kc block of A at
  *   `scratch` (mc·kc·4 bytes) — one thread's share of a product.
+ * - `gemmBatch(params, t0, t1, scratch)`: whole products t0 ≤ t < t1 of a batch (`packB` then
+ *   `gemmTask` each), their operands, packed B and C at uniform strides read from the i32
+ *   parameter block at `params` (`GEMM_BATCH_PARAMS`) — one thread's share of many small products.
  */
 export function gemmModule(tile: GemmTile, options: GemmModuleOptions): Uint8Array {
   if (tile.nr % 4 !== 0) throw new Error(`gemm tile: nr must be a multiple of 4, got ${tile.nr}`);
@@ -52,6 +61,7 @@ export function gemmModule(tile: GemmTile, options: GemmModuleOptions): Uint8Arr
     { name: 'packA', code: packA(tile) },
     { name: 'packB', code: packB(tile, options.kc) },
     { name: 'gemmTask', code: gemmTask(tile, options) },
+    { name: 'gemmBatch', code: gemmBatch(tile) },
   ], 1, options.memory);
 }
 
@@ -235,6 +245,49 @@ function gemmTask({ mr, nr }: GemmTile, { kc: kcMax, mc }: GemmModuleOptions): C
       c.get(JP1).get(JP0).sub().get(kc).get(LDC).get(p0).eqz().eqz();
       c.call(GEMM_FN.gemm);
     });
+  });
+  return c;
+}
+
+function gemmBatch({ nr }: GemmTile): Code {
+  const c = new Code([I32, I32, I32, I32]);
+  const [PARAMS, T0, T1, SCRATCH] = [0, 1, 2, 3];
+  const t = c.local(I32);
+  const nPanels = c.local(I32);
+  const field = (name: (typeof GEMM_BATCH_PARAMS)[number]) => c.get(PARAMS).i32Load(4 * GEMM_BATCH_PARAMS.indexOf(name));
+  /** base + t·stride of two parameter fields. */
+  const at = (base: (typeof GEMM_BATCH_PARAMS)[number], stride: (typeof GEMM_BATCH_PARAMS)[number]) => {
+    field(base);
+    c.get(t);
+    field(stride);
+    c.mul().add();
+  };
+  field('nPad');
+  c.i32(nr).divU().set(nPanels);
+  forRange(c, t, () => c.get(T0), () => c.get(T1), () => c.i32(1), () => {
+    // packB(b + t·bStride, packedB + t·packedBStride, k, n, pStride, jStride, 0, nPanels, nPad)
+    at('b', 'bStride');
+    at('packedB', 'packedBStride');
+    field('k');
+    field('n');
+    field('pStride');
+    field('jStride');
+    c.i32(0).get(nPanels);
+    field('nPad');
+    c.call(GEMM_FN.packB);
+    // gemmTask(a + t·aStride, aRowStride, aKStride, packedB + t·packedBStride, c + t·cStride, ldc, k, nPad, 0, m, 0, nPanels, scratch)
+    at('a', 'aStride');
+    field('aRowStride');
+    field('aKStride');
+    at('packedB', 'packedBStride');
+    at('c', 'cStride');
+    field('ldc');
+    field('k');
+    field('nPad');
+    c.i32(0);
+    field('m');
+    c.i32(0).get(nPanels).get(SCRATCH);
+    c.call(GEMM_FN.gemmTask);
   });
   return c;
 }
