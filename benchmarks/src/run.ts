@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   if (workloads.length === 0) throw new Error(`no workload matches --filter '${values.filter}'${quick ? ' among the peer workloads (--quick)' : ''}`);
   if (values['no-peers'] !== true) workloads = withPeers(workloads);
 
-  const threads = { kiln: `${getNumThreads()} (usable now: ${usableThreads()}; KILN_THREADS or setNumThreads to change)`, ...(values['no-peers'] === true ? {} : peerThreads()) };
+  const threads = { kiln: `${getNumThreads()} (usable now: ${usableThreads()}; KILN_THREADS or setNumThreads to change)`, ...(values['no-peers'] === true ? {} : await peerThreads()) };
   const machine = machineInfo(threads);
   console.log(formatMachine(machine));
   console.log(`warm-up ${warmup}, repetitions ${repetitions} (workloads may set their own)${quick ? '; --quick: warm-up ≤ 0.5 s, timing ≤ 1 s (≥ 3 samples, ≤ 10) per implementation' : '; timing ≤ 20 s (≥ 3 samples) per implementation'}\n`);

@@ -52,8 +52,8 @@ describe('peers', () => {
     }
   }, 30_000);
 
-  it('report the threads each peer uses here (tfjs-wasm and jax-js single-threaded in Node)', () => {
-    const threads = peerThreads();
+  it('report the threads each peer uses here (tfjs-wasm and jax-js single-threaded in Node)', async () => {
+    const threads = await peerThreads();
     expect(Object.keys(threads)).toEqual(['tfjs-cpu', 'tfjs-wasm', 'jax-js', 'onnxruntime-node-cpu', 'onnxruntime-node-cpu-1-thread']);
     expect(threads['tfjs-wasm']).toMatch(/^1 /);
     expect(threads['jax-js']).toMatch(/^1 /);

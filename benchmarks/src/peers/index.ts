@@ -134,6 +134,6 @@ export function withPeers(workloads: readonly Workload[]): Workload[] {
 }
 
 /** Threads each peer uses here, for the report. */
-export function peerThreads(): Record<string, string> {
-  return { ...tfjsThreads(), ...jaxThreads(), ...onnxruntimeThreads() };
+export async function peerThreads(): Promise<Record<string, string>> {
+  return { ...(await tfjsThreads()), ...jaxThreads(), ...onnxruntimeThreads() };
 }

@@ -29,8 +29,9 @@ async function use(backend: TfjsBackend): Promise<void> {
 }
 
 /** Thread counts, for the report: tfjs-cpu is plain JavaScript; tfjs-wasm uses threads only where its flag says it may (not in Node). */
-export function tfjsThreads(): Record<string, string> {
-  const threaded = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+export async function tfjsThreads(): Promise<Record<string, string>> {
+  // tfjs evaluates this flag asynchronously (getBool throws until something awaited it).
+  const threaded = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   return { 'tfjs-cpu': '1 (JavaScript kernels)', 'tfjs-wasm': threaded ? 'multi-threaded (WASM_HAS_MULTITHREAD_SUPPORT)' : '1 (WASM_HAS_MULTITHREAD_SUPPORT is false: tfjs runs no WebAssembly threads in Node)' };
 }
 
