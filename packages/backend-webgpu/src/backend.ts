@@ -129,6 +129,26 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
     return this.state.batcher.submissions;
   }
 
+  /**
+   * Runs `fn` with its kernels encoded into one command buffer, submitted when it returns
+   * (compiled calls run this way through the runtime's `runBatched`). Nested calls join the
+   * outermost; only a full parameter arena or a read inside `fn` submits early.
+   *
+   * @example
+   * ```ts
+   * const [y] = gpu.batch(() => executeGraph(graph, gpu, [x]));
+   * ```
+   */
+  batch<T>(fn: () => T): T {
+    const s = this.check('batch');
+    s.batcher.hold();
+    try {
+      return fn();
+    } finally {
+      if (!s.lost) s.batcher.release();
+    }
+  }
+
   /** Submits everything encoded so far. Reads do this themselves; call it to start GPU work early. */
   flush(): void {
     this.check('flush');

@@ -26,6 +26,8 @@ export class CommandBatcher {
   private readonly align: number;
   private flushScheduled = false;
   private ops: string[] = [];
+  /** Open `hold()`s: while any is, only a full uniform arena or a read submits (see `hold`). */
+  private holds = 0;
   /** Submissions so far (tests and benchmarks read it to see batching work). */
   submissions = 0;
 
@@ -77,7 +79,22 @@ export class CommandBatcher {
     return { buffer: this.arenaBuffer, offset, size };
   }
 
-  /** Encodes one compute pass; flushes when `maxPasses` are queued. */
+  /**
+   * Keeps what is encoded from now on in one command buffer until the matching `release()`:
+   * `maxPasses` no longer forces a submission (a compiled call is one submission however many
+   * passes it has). A full uniform arena or a read still submits. The outermost `release()`
+   * submits. Nests.
+   */
+  hold(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    if (this.holds === 0) throw new RangeError('webgpu: CommandBatcher.release() without hold() (a Kiln bug)');
+    if (--this.holds === 0) this.flush();
+  }
+
+  /** Encodes one compute pass; flushes when `maxPasses` are queued (unless held). */
   dispatch(op: string, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, x: number, y: number): void {
     const pass = this.open().beginComputePass();
     pass.setPipeline(pipeline);
@@ -85,7 +102,7 @@ export class CommandBatcher {
     pass.dispatchWorkgroups(x, y);
     pass.end();
     this.ops.push(op);
-    if (++this.passes >= this.maxPasses) this.flush();
+    if (++this.passes >= this.maxPasses && this.holds === 0) this.flush();
   }
 
   /** Submits everything encoded so far (a no-op when nothing is). */

@@ -15,4 +15,5 @@ export { simplify, SIMPLIFY } from './passes/simplify.js';
 export { fuseElementwise, FUSE_ELEMENTWISE, fuseMatmulEpilogue, FUSE_MATMUL_EPILOGUE } from './fusion/index.js';
 export { ELEMENTWISE_OPS, uniformValue } from './passes/values.js';
 export { runControlNode, isControlNode, mapControlBodies, type RunGraph } from './control.js';
+export { runBatched, isBatching, type BatchingBackend } from './batch.js';
 export { loadModel, type LoadModelOptions, type LoadedModel, type ModelInputType, type ModelProfile } from './model.js';

@@ -2,6 +2,7 @@ import type { Backend, DType, Graph, ProfileSpan, TypedArray } from '@kiln/core'
 import { ArgumentError, DTypeError, nodeSpan, ProfileReport, ShapeError, shapeToString } from '@kiln/core';
 import type { HostTensor, ModelFile, ReadOptions, Signature } from '@kiln/serializer';
 import { bindSizes, formatSizeExpr, readModel, specializeGraph } from '@kiln/serializer';
+import { runBatched } from './batch.js';
 import { executeGraph, ownsOutput, type ExecuteOptions } from './execute.js';
 import { optimize } from './pipeline.js';
 
@@ -158,7 +159,7 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     });
     let outs: S[];
     try {
-      outs = executeGraph(graph, backend, feeds, onNode ? { onNode } : {});
+      outs = runBatched(backend, () => executeGraph(graph, backend, feeds, onNode ? { onNode } : {}));
     } catch (e) {
       temporary.forEach((s) => backend.dispose(s));
       throw e;

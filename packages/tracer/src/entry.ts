@@ -2,7 +2,7 @@ import type { Graph, TensorType } from '@kiln/core';
 import { ArgumentError, shapeToString } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
 import { activeProfiler, fromStorage, getBackend, getRngState, keep, setRngState, tensor, withInterpreter } from '@kiln/eager';
-import { executeGraph, ownsOutput } from '@kiln/runtime';
+import { executeGraph, ownsOutput, runBatched } from '@kiln/runtime';
 import type { Captured, Guard } from './trace.js';
 import { guardKey, Trace } from './trace.js';
 import type { Spec } from './tree.js';
@@ -181,7 +181,8 @@ export function runEntry(entry: Entry, args: readonly Tensor[], graph: Graph = e
   const buffers = ordered.map((t) => t.bufferFor('compiled function input'));
   const backend = buffers[0]?.backend ?? getBackend();
   const profiler = activeProfiler();
-  const storages = executeGraph(graph, backend, buffers.map((b) => b.storage), profiler ? { onNode: profiler.onNode } : {});
+  // One submission per call on a queued backend (WebGPU: one command buffer).
+  const storages = runBatched(backend, () => executeGraph(graph, backend, buffers.map((b) => b.storage), profiler ? { onNode: profiler.onNode } : {}));
   const feedOf = new Map(graph.inputs.map((v, i) => [v, i]));
   const outs: Tensor[] = [];
   storages.forEach((s, i) => {
