@@ -97,7 +97,7 @@ export function shaderSource(k: Launch, wg: number, paramCount: number): string 
   lines.push(`@group(0) @binding(${k.inputs.length + k.outputs.length}) var<uniform> params: array<vec4<u32>, ${vec4s}>;`);
   lines.push('fn param(i: u32) -> u32 { return params[i / 4u][i % 4u]; }');
   if (k.declarations) lines.push(k.declarations);
-  if (k.helpers) lines.push(k.helpers);
+  if (k.helpers) lines.push(usedHelpers(k.helpers, `${k.body}\n${k.declarations ?? ''}`));
   // Every binding is touched so that the `auto` layout keeps it (an unused one would be dropped).
   const touch = [...k.inputs.map((_, i) => `in${i}[0]`), ...k.outputs.map((_, i) => `out${i}[0]`)].map((e) => `  _ = &${e.slice(0, -3)};`);
   if (k.perWorkgroup) {
@@ -124,6 +124,26 @@ export interface Bodies {
   /** Runs `body` node by node on this backend's kernels; the caller frees the results. */
   run(body: Graph, inputs: readonly GpuTensor[]): GpuTensor[];
   free(t: GpuTensor): void;
+}
+
+/**
+ * The functions of `helpers` (WGSL text of `fn` definitions) that `code` calls, directly or
+ * through each other, in their original order: unused helpers only slow pipeline creation
+ * (2–4× for the float math library on lavapipe).
+ */
+export function usedHelpers(helpers: string, code: string): string {
+  const chunks = helpers.split(/\n(?=fn )/).map((text) => ({ text, name: /^fn (\w+)/.exec(text)?.[1] }));
+  const keep = new Set<string>();
+  const visit = (text: string): void => {
+    for (const c of chunks) {
+      if (c.name && !keep.has(c.name) && new RegExp(`\\b${c.name}\\(`).test(text)) {
+        keep.add(c.name);
+        visit(c.text.slice(c.text.indexOf('{')));
+      }
+    }
+  };
+  visit(code);
+  return chunks.filter((c) => c.name && keep.has(c.name)).map((c) => c.text).join('\n');
 }
 
 /** A kernel: reads `inputs`, writes every element of the preallocated `outputs`. */
