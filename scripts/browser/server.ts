@@ -63,13 +63,14 @@ export async function serveStatic(root: string, options: ServeOptions = {}): Pro
       const file = join(base, path);
       let body = options.files?.get(path);
       if (!body && file.startsWith(base)) body = await readFile(file).catch(() => undefined);
-      if (!body || req.method !== 'GET') {
+      const head = req.method === 'HEAD';
+      if (!body || (req.method !== 'GET' && !head)) {
         res.writeHead(body ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-        res.end(body ? 'GET only\n' : `not found: /${path}\n`);
+        res.end(body ? 'GET or HEAD only\n' : `not found: /${path}\n`);
         return;
       }
       res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.byteLength, 'Cache-Control': 'no-store', ...headers });
-      res.end(body);
+      res.end(head ? undefined : body);
     })();
   });
   await new Promise<void>((resolve, reject) => {

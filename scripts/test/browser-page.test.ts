@@ -153,3 +153,33 @@ describe.skipIf(!haveChromium)('docs/examples/browser in headless Chromium', () 
     expect(missing.result.error).toBe('Error: fetching nothing.kiln: HTTP 404 Not Found');
   }, 60_000);
 });
+
+describe('scripts/browser/server.ts (runs without Chromium)', () => {
+  it('serves files with their MIME types, COOP/COEP unless asked not to, and nothing outside its folder', async () => {
+    const files = new Map([['model.kiln', Uint8Array.of(1, 2, 3)]]);
+    const server = await serveStatic(PAGE_DIR, { files });
+    const plain = await serveStatic(PAGE_DIR, { files, isolated: false });
+    try {
+      const page = await fetch(server.url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      expect(await page.text()).toContain('<script type="module" src="dist/main.js">');
+      const model = await fetch(`${server.url}model.kiln`);
+      expect(model.headers.get('content-type')).toBe('application/octet-stream');
+      expect(new Uint8Array(await model.arrayBuffer())).toEqual(Uint8Array.of(1, 2, 3));
+      expect((await fetch(`${server.url}main.ts`)).headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      const head = await fetch(`${server.url}model.kiln`, { method: 'HEAD' });
+      expect([head.status, head.headers.get('content-length')]).toEqual([200, '3']);
+      expect((await fetch(`${server.url}missing.js`)).status).toBe(404);
+      expect((await fetch(`${server.url}..%2f..%2f..%2fpackage.json`)).status).toBe(404); // the repository root's package.json
+      const open = await fetch(plain.url);
+      expect(open.status).toBe(200);
+      expect(open.headers.get('cross-origin-opener-policy')).toBeNull();
+    } finally {
+      await server.close();
+      await plain.close();
+    }
+  });
+});
