@@ -105,7 +105,7 @@ export class MismatchError extends Error {
 /** The fewest timed repetitions a time budget may leave (when `repetitions` asks for at least that many). */
 const MIN_SAMPLES = 3;
 
-const MISSING = [/no kernel/i, /is not a function/i, /not implemented/i, /unknown op/i, /does not provide an export/i];
+const MISSING = [/no kernel/i, /is not a function/i, /not implemented/i, /unknown op/i, /does not provide an export/i, /no WebGPU adapter/i];
 
 /**
  * Whether an error says that something the implementation needs does not exist yet (an op
