@@ -10,6 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { getBackend, tensor } from '@kiln/eager';
+import { createWebGPUBackend } from '@kiln/backend-webgpu';
+import { requestNodeDevice } from '@kiln/backend-webgpu/node';
 import { loadModel } from '@kiln/runtime';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,4 +184,28 @@ describe('scripts/browser/server.ts (runs without Chromium)', () => {
       await plain.close();
     }
   });
+});
+
+describe('the page\'s model on WebGPU in Node (Dawn), with runAsync', () => {
+  it('gives the CPU\'s logits within 1e-4', async () => {
+    let acquired: Awaited<ReturnType<typeof requestNodeDevice>>;
+    try {
+      acquired = await requestNodeDevice();
+    } catch (e) {
+      if (process.env.KILN_REQUIRE_WEBGPU === '1') throw e;
+      console.warn(`!! NO WEBGPU ADAPTER in Node: this check is SKIPPED: ${(e as Error).message}`);
+      return;
+    }
+    const { bytes } = pageModel();
+    const shape = [4, 1, 8, 8];
+    const x = { dtype: 'float32' as const, shape, data: sampleInput(shape) };
+    const onGpu = loadModel(bytes, { backend: createWebGPUBackend(acquired.device, { adapterInfo: acquired.adapterInfo }) });
+    expect(() => onGpu.run(x)).toThrow(/await/); // a synchronous read on WebGPU says what to do
+    const [got] = await onGpu.runAsync(x);
+    onGpu.dispose();
+    const [want] = loadModel(bytes, { backend: getBackend('cpu') }).run(x);
+    expect(got.shape).toEqual([4, 10]);
+    expect(maxAbsDiff(Array.from(got.data), want.data)).toBeLessThan(1e-4);
+    acquired.device.destroy();
+  }, 60_000);
 });
