@@ -35,15 +35,18 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: 'Trains a 64-128-10 MLP on the handwritten digits (shipped with the package) eagerly,\n'
       + 'then with its training step compiled (printing the speedup), checks test accuracy, saves\n'
       + 'model.kiln and model.onnx (batch-dynamic), runs model.kiln in a separate runtime-only\n'
-      + 'process (`kiln run`) and checks its predictions match, and draws training.svg and\n'
-      + 'graph.svg. 5-20 s on a 2-core machine.',
+      + 'process (`kiln run`) and checks its predictions match, and writes\n'
+      + 'metrics.jsonl, training.svg and graph.svg. 5-20 s on a 2-core machine. Trains on\n'
+      + 'WebGPU when a hardware adapter exists (--backend auto), else on the CPU; the first line\n'
+      + 'says which and why.',
     options: {
       out: { kind: 'value', arg: '<dir>', help: 'where to write the artifacts (default: out)' },
       'eager-epochs': { kind: 'value', arg: '<n>', help: 'epochs trained eagerly (default 5)' },
       'compiled-epochs': { kind: 'value', arg: '<n>', help: 'epochs trained with the compiled step (default 15)' },
+      backend: { kind: 'value', arg: '<cpu|webgpu|auto>', help: 'auto (default): WebGPU on a hardware adapter, else cpu; webgpu: any adapter, software ones included' },
     },
     min: 0,
-    examples: ['kiln demo', 'kiln demo --out /tmp/kiln-demo --eager-epochs 1 --compiled-epochs 1'],
+    examples: ['kiln demo', 'kiln demo --out /tmp/kiln-demo --eager-epochs 1 --compiled-epochs 1', 'kiln demo --backend webgpu'],
   },
   inspect: {
     args: '<model.kiln>',

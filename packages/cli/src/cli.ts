@@ -96,8 +96,11 @@ async function demo(args: ParsedArgs, io: CliIO): Promise<number> {
     return text === undefined ? fallback : positiveInteger('demo', name, text);
   };
   // Loaded only here: the other commands need no eager tensors, tracer or nn.
+  const backend = singleValue(args, 'backend', 'auto');
+  if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`demo: --backend ${backend}: expected cpu, webgpu or auto`);
   const { runMainJob } = await import('./demo/main-job.js');
   const summary = await runMainJob({
+    backend,
     dir: singleValue(args, 'out', 'out'),
     eagerEpochs: epochs('eager-epochs', 5),
     compiledEpochs: epochs('compiled-epochs', 15),

@@ -54,7 +54,7 @@ describe('kiln --help and each command\'s help', () => {
     expect(listedOptions(commandHelp('graph'))).toEqual(['out', 'title', 'optimized']);
     expect(listedOptions(commandHelp('run'))).toEqual(['input', 'size', 'full', 'json', 'profile']);
     expect(listedOptions(commandHelp('bench'))).toEqual(['quick', 'no-peers', 'filter', 'warmup', 'reps', 'out']);
-    expect(listedOptions(commandHelp('demo'))).toEqual(['out', 'eager-epochs', 'compiled-epochs']);
+    expect(listedOptions(commandHelp('demo'))).toEqual(['out', 'eager-epochs', 'compiled-epochs', 'backend']);
     expect(USAGE).toContain('--version, -V');
   });
 });

@@ -24,6 +24,9 @@ describe('kiln demo', () => {
       cwd: ROOT, encoding: 'utf8', timeout: 120_000,
     });
     expect(r.status, r.stderr).toBe(0);
+    // auto: WebGPU only on a hardware adapter (lavapipe, where installed, is software: the CPU).
+    expect(r.stdout).toMatch(/^backend: (cpu \(auto: .*\)|webgpu \(auto: a hardware WebGPU adapter, .+\))$/m);
+    expect(r.stdout.split('\n')[0]).toMatch(/^backend: /);
     expect(r.stdout).toMatch(/^digits: 1437 training and 360 test images of 8×8 pixels$/m);
     expect(r.stdout).toMatch(/^eager {4}epoch 1\/1 {2}step 45\/45 /m);
     expect(r.stdout).toMatch(/^compiled epoch 1\/1 {2}step 45\/45 /m);
@@ -36,6 +39,13 @@ describe('kiln demo', () => {
       expect(readFileSync(path).length).toBeGreaterThan(100);
     }
     expect(readFileSync(join(dir, 'graph.svg'), 'utf8')).toContain('>f32[batch,128]<');
+  });
+
+  it('says which backend it chose and why, and refuses an unknown one', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=kiln-source', MAIN, 'demo', '--backend', 'gpu', '--out', dir], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('kiln: demo: --backend gpu: expected cpu, webgpu or auto\n');
+    expect(r.stdout).toBe('');
   });
 
   it('ships the same digits file as docs/examples/data', () => {
