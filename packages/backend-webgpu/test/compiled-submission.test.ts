@@ -1,12 +1,13 @@
 /**
  * A compiled call on WebGPU: one queue submission (one command buffer) however many passes it
  * encodes, GPU memory flat from call to call (the runtime's memory plan offers dead buffers as
- * outputs; the pool creates nothing new once warm), and a saved .kiln model run by the runtime
- * on WebGPU equal to the same model run on the CPU.
+ * outputs; the pool creates nothing new once warm), host-made tensors inside a compiled function
+ * traced as constants without a readback, and a saved .kiln model run by the runtime on WebGPU
+ * equal to the same model run on the CPU.
  */
 import type { Backend } from '@kiln/core';
 import type { Tensor } from '@kiln/eager';
-import { getBackend, manualSeed, randint, randn, registerBackend, setBackend, softmax, tidy } from '@kiln/eager';
+import { getBackend, manualSeed, randint, randn, registerBackend, setBackend, softmax, tensor, tidy } from '@kiln/eager';
 import * as nn from '@kiln/nn';
 import { executeGraph, loadModel } from '@kiln/runtime';
 import { compile, save } from '@kiln/tracer';
@@ -87,6 +88,16 @@ describe.skipIf(!gpu)('compiled calls on WebGPU', () => {
     const got = await compiled(a).data();
     expect([...got]).toEqual([...want]);
     a.dispose();
+  });
+
+  it('a tensor made from host data inside a compiled function becomes a constant without a readback', async () => {
+    setBackend('webgpu');
+    const f = (x: Tensor) => x.mul(tensor([1, -2, 3], 'float32')).add(tensor([[10], [20]], 'float32'));
+    const x = tensor([[1, 2, 3], [4, 5, 6]], 'float32');
+    const compiled = compile(f);
+    expect([...(await compiled(x).data())]).toEqual([11, 6, 19, 24, 10, 38]);
+    expect([...(await compiled(x).data())]).toEqual([...(await f(x).data())]);
+    x.dispose();
   });
 
   it('a saved .kiln model runs in the runtime on WebGPU as on the CPU', async () => {

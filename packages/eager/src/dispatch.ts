@@ -1,4 +1,4 @@
-import type { Attrs, Backend, DType, Interpreter, KernelInput, OpDef, Ops } from '@kiln/core';
+import type { Attrs, Backend, DType, Interpreter, KernelInput, OpDef, Ops, TypedArray } from '@kiln/core';
 import { ArgumentError, createOps, toTypedArray } from '@kiln/core';
 import { getBackend } from './backends.js';
 import { Buffer } from './buffer.js';
@@ -22,7 +22,9 @@ function inputName(op: OpDef, i: number): string {
 export function fromHost(data: ArrayLike<number>, shape: readonly number[], dtype: DType, backend: Backend = getBackend()): Tensor {
   const typed = toTypedArray(dtype, data);
   const type = { shape, dtype };
-  return new Tensor(shape, dtype, new Buffer(backend, backend.upload(typed, type)));
+  const t = new Tensor(shape, dtype, new Buffer(backend, backend.upload(typed, type)));
+  currentInterpreter().createdFromHost?.(t, typed);
+  return t;
 }
 
 /** Wraps storage a backend produced (e.g. a compiled graph's output) as a tensor that owns it. */
@@ -122,6 +124,12 @@ export interface TensorInterpreter extends Interpreter<Tensor> {
   assign?(target: Tensor, value: Tensor): boolean;
   /** Told of every tensor created while this interpreter is active. */
   created?(tensor: Tensor): void;
+  /**
+   * Told, after `created`, of a tensor made from host data (`tensor([...])`) and that data: the
+   * tracer keeps it as the graph constant, so it never reads the tensor back (a backend such as
+   * WebGPU cannot read synchronously).
+   */
+  createdFromHost?(tensor: Tensor, data: TypedArray): void;
   /** Handles `tensor.dispose()`; returns true to postpone it (the tracer keeps captured data alive). */
   dispose?(tensor: Tensor): boolean;
   /**

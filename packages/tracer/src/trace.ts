@@ -1,4 +1,4 @@
-import type { Attrs, DType, OpDef, SourceLocation, TensorType, Value } from '@kiln/core';
+import type { Attrs, DType, OpDef, SourceLocation, TensorType, TypedArray, Value } from '@kiln/core';
 import { getOp, GraphBuilder, TraceError } from '@kiln/core';
 import type { ControlFlowCall, ControlFlowNode, SymbolicPayload, TensorInterpreter } from '@kiln/eager';
 import { rawOps, Tensor } from '@kiln/eager';
@@ -67,6 +67,8 @@ export class Trace implements TensorInterpreter {
   /** Concrete tensors created while tracing: embedded as constants when read. */
   protected readonly born = new WeakSet<Tensor>();
   private readonly constants = new Map<Tensor, Value>();
+  /** Host data of tensors made from it during the trace (their constant, without a readback). */
+  private readonly hostData = new WeakMap<Tensor, ArrayLike<number>>();
   /** Tensors whose dispose() was postponed until the first execution has read them. */
   readonly postponedDisposals: Tensor[] = [];
   /** `.grad` of tensors whose gradient the function replaced, as it was when the function began. */
@@ -119,7 +121,7 @@ export class Trace implements TensorInterpreter {
   private constant(t: Tensor): Value {
     let v = this.constants.get(t);
     if (!v) {
-      const data = Array.from(t.dataSync());
+      const data = Array.from(this.hostData.get(t) ?? t.dataSync());
       v = this.builder.add(getOp('constant'), [], { shape: [...t.shape], dtype: t.dtype, data })[0];
       this.constants.set(t, v);
     }
@@ -188,6 +190,10 @@ export class Trace implements TensorInterpreter {
 
   created(t: Tensor): void {
     if (t.isConcrete) this.born.add(t);
+  }
+
+  createdFromHost(t: Tensor, data: TypedArray): void {
+    if (this.born.has(t)) this.hostData.set(t, data.slice()); // a copy: the caller may reuse its array
   }
 
   dispose(t: Tensor): boolean {
