@@ -199,10 +199,16 @@ describe('the page\'s model on WebGPU in Node (Dawn), with runAsync', () => {
     const { bytes } = pageModel();
     const shape = [4, 1, 8, 8];
     const x = { dtype: 'float32' as const, shape, data: sampleInput(shape) };
-    const onGpu = loadModel(bytes, { backend: createWebGPUBackend(acquired.device, { adapterInfo: acquired.adapterInfo }) });
-    expect(() => onGpu.run(x)).toThrow(/await/); // a synchronous read on WebGPU says what to do
+    const gpu = createWebGPUBackend(acquired.device, { adapterInfo: acquired.adapterInfo });
+    const onGpu = loadModel(bytes, { backend: gpu });
+    const weights = gpu.bytesInUse();
+    expect(weights).toBeGreaterThan(0);
+    expect(() => onGpu.run(x)).toThrow(/await/); // a synchronous read on WebGPU says what to do…
+    expect(gpu.bytesInUse()).toBe(weights); // …and leaves nothing of the run behind
     const [got] = await onGpu.runAsync(x);
+    expect(gpu.bytesInUse()).toBe(weights);
     onGpu.dispose();
+    expect(gpu.bytesInUse()).toBe(0);
     const [want] = loadModel(bytes, { backend: getBackend('cpu') }).run(x);
     expect(got.shape).toEqual([4, 10]);
     expect(maxAbsDiff(Array.from(got.data), want.data)).toBeLessThan(1e-4);

@@ -197,12 +197,26 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     temporary.forEach((s) => backend.dispose(s));
   };
 
+  // A read failed (a lost device, a backend that reads only asynchronously): free what the run
+  // made and keep the stored state as it was.
+  const discard = (graph: Graph, outs: S[], temporary: S[]): void => {
+    const kept = new Set<S>(stored.values());
+    new Set(outs.filter((s, i) => ownsOutput(graph, i) && !kept.has(s))).forEach((s) => backend.dispose(s));
+    temporary.forEach((s) => backend.dispose(s));
+  };
+
   const runWith = (given: readonly HostTensor[], onNode?: ExecuteOptions['onNode']): HostTensor[] => {
     const { graph, outs, temporary } = launch(given, onNode);
-    const results = resultOutputs.map((i) => {
-      const t = graph.outputs[i].type;
-      return { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(outs[i], t) };
-    });
+    let results: HostTensor[];
+    try {
+      results = resultOutputs.map((i) => {
+        const t = graph.outputs[i].type;
+        return { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(outs[i], t) };
+      });
+    } catch (e) {
+      discard(graph, outs, temporary); // e.g. WebGPU's SyncReadError: nothing of the run is kept
+      throw e;
+    }
     settle(graph, outs, temporary, (i) => backend.readSync(outs[i], graph.outputs[i].type));
     return results;
   };
@@ -221,10 +235,7 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
         if (signature.outputs[i].role !== 'output' && !ownsOutput(graph, i)) copies.set(i, await read(i));
       }
     } catch (e) {
-      // A failed read (a lost device): free what this run made, keep the stored state as it was.
-      const kept = new Set<S>(stored.values());
-      new Set(outs.filter((s, i) => ownsOutput(graph, i) && !kept.has(s))).forEach((s) => backend.dispose(s));
-      temporary.forEach((s) => backend.dispose(s));
+      discard(graph, outs, temporary);
       throw e;
     }
     settle(graph, outs, temporary, (i) => copies.get(i)!);
