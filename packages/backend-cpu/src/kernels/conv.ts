@@ -1,10 +1,26 @@
 import type { CpuKernel } from '../cpu_tensor.js';
 import { convDirectF32, directConvAvailable, type DirectConv } from '../wasm/conv_direct.js';
 import { depthwiseConvAvailable, depthwiseConvF32, type DepthwiseConv } from '../wasm/conv_depthwise.js';
+import { winogradConvAvailable, winogradConvF32, type WinogradConv } from '../wasm/winograd.js';
 import { CONV_GEMM_MIN_MACS, conv2dGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
 import { output } from './util.js';
 
 type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
+
+/**
+ * Which float32 convolutions run Winograd F(2×2, 3×3) (wasm/winograd.ts) instead of the direct
+ * kernel: 3×3, stride 1, undilated, one group, at least `minChannels` input and output channels
+ * and `minOutputs` output pixels per image (measured in docs/design/cpu-wasm.md, "Winograd").
+ * `enabled: false` turns it off (tests and A/B runs).
+ */
+export const WINOGRAD_SELECTION = { enabled: true, minChannels: 16, minOutputs: 64 };
+
+/** Whether `conv2d` runs this geometry (already on the stride-1, groups-1 fast path) by Winograd. */
+function useWinograd(g: ConvGeometry): boolean {
+  const s = WINOGRAD_SELECTION;
+  return s.enabled && g.kH === 3 && g.kW === 3 && g.dilation[0] === 1 && g.dilation[1] === 1 &&
+    g.channels >= s.minChannels && g.outChannels >= s.minChannels && g.outH * g.outW >= s.minOutputs;
+}
 
 /**
  * For each kernel tap along one spatial axis, the range of output positions whose input
@@ -26,7 +42,8 @@ export function tapRanges(kernel: number, size: number, outSize: number, stride:
 
 /**
  * 2-D convolution over NCHW with zero padding. Large float32 convolutions run in WebAssembly
- * SIMD with float32 accumulation — stride 1: the direct kernel (wasm/conv_direct.ts) or, one
+ * SIMD with float32 accumulation — stride 1: Winograd F(2×2, 3×3) for 3×3 kernels with enough
+ * channels (wasm/winograd.ts, see `WINOGRAD_SELECTION`), the direct kernel (wasm/conv_direct.ts) or, one
  * input channel per group, the depthwise one (wasm/conv_depthwise.ts); else im2col + gemm
  * (conv_gemm.ts). The rest run the direct JS kernel:
  * per output plane, each (input channel, tap) adds weight · shifted input into an accumulator
@@ -54,6 +71,13 @@ export const conv2d: CpuKernel<Conv2dAttrs> = ([x, w], { stride, padding, dilati
     if (useConvGemm(geometry)) {
       const dst = output('float32', out.shape, into?.[0]) as Float32Array;
       if (groups === 1 && sH === 1 && sW === 1) {
+        if (useWinograd(geometry)) {
+          const wg: WinogradConv = { batch, channels, height, width, outChannels, padTop: padding[0], padLeft: padding[1], outH, outW };
+          if (winogradConvAvailable(wg)) {
+            winogradConvF32(x.data, w.data, wg, dst);
+            return [dst];
+          }
+        }
         const direct: DirectConv = {
           batch, channels, height, width, outChannels, kH, kW, dH: dilation[0], dW: dilation[1], padTop: padding[0], padLeft: padding[1], outH, outW,
           weightIndex: (oc, c, kh, kw) => ((oc * channels + c) * kH + kh) * kW + kw,
