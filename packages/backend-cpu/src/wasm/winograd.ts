@@ -18,7 +18,7 @@ import { gemmF32, wasmGemmAvailable } from './gemm.js';
  */
 
 /** Tiles per chunk the batch is split into (V, M and the gemm's operands stay in L2/L3). */
-export const WINOGRAD_LIMITS = { chunkTiles: 1024 };
+export const WINOGRAD_LIMITS = { chunkTiles: 576 };
 /** Rows of tiles × channels per thread below which fewer threads are woken in the transforms. */
 const MIN_ROWS_PER_THREAD = 64;
 
@@ -218,6 +218,23 @@ export function winogradWeight(w: TypedArray, outChannels: number, channels: num
   return u;
 }
 
+/** Copies `planes` planes of x from plane `first` into mem at `x0`, each at (padTop, padLeft) of an hp×wp plane. */
+function stagePadded(x: TypedArray, mem: Float32Array, first: number, planes: number, x0: number, g: WinogradConv, hp: number, wp: number): void {
+  const { height, width } = g;
+  const rows = Math.min(height, hp - g.padTop);
+  const cols = Math.min(width, wp - g.padLeft);
+  for (let ic = 0; ic < planes; ic++) {
+    const src = (first + ic) * height * width;
+    const dstPlane = x0 + ic * hp * wp + g.padTop * wp + g.padLeft;
+    for (let h = 0; h < rows; h++) {
+      const s = src + h * width;
+      const d = dstPlane + h * wp;
+      if (cols >= 64) mem.set(x.subarray(s, s + cols), d);
+      else for (let i = 0; i < cols; i++) mem[d + i] = x[s + i];
+    }
+  }
+}
+
 /** Runs the 3×3 stride-1 convolution `g` of float32 x by w ([K, C, 3, 3]) into dst by Winograd F(2×2, 3×3). */
 export function winogradConvF32(x: TypedArray, w: TypedArray, g: WinogradConv, dst: TypedArray): void {
   const km = kernelMemory()!;
@@ -236,8 +253,7 @@ export function winogradConvF32(x: TypedArray, w: TypedArray, g: WinogradConv, d
   const vOffsets = Array.from({ length: 16 }, (_, t) => t * C * T);
   const v = new Float32Array(16 * C * T);
   const mm = new Float32Array(16 * K * T);
-  const rows = Math.min(height, hp - g.padTop);
-  const cols = Math.min(width, wp - g.padLeft);
+  const fullCopy = g.padTop === 0 && g.padLeft === 0 && height === hp && width === wp;
   const threads = usableThreads();
   for (let n0 = 0; n0 < g.batch; n0 += chunk) {
     const images = Math.min(chunk, g.batch - n0);
@@ -246,16 +262,11 @@ export function winogradConvF32(x: TypedArray, w: TypedArray, g: WinogradConv, d
     const vAt = xAt + roundUp(chunk * C * plane * 4, 64);
     let mem = km.reserve(vAt + 16 * C * T * 4);
     const x0 = xAt / 4;
-    mem.fill(0, x0, x0 + images * C * plane);
-    for (let ic = 0; ic < images * C; ic++) {
-      const src = (n0 * C + ic) * height * width;
-      const dstPlane = x0 + ic * plane + g.padTop * wp + g.padLeft;
-      for (let h = 0; h < rows; h++) {
-        const s = src + h * width;
-        const d = dstPlane + h * wp;
-        if (cols >= 64) mem.set(x.subarray(s, s + cols), d);
-        else for (let i = 0; i < cols; i++) mem[d + i] = x[s + i];
-      }
+    if (fullCopy) {
+      mem.set(x.subarray(n0 * C * plane, (n0 + images) * C * plane), x0);
+    } else {
+      mem.fill(0, x0, x0 + images * C * plane);
+      stagePadded(x, mem, n0 * C, images * C, x0, g, hp, wp);
     }
     const inRows = images * C * tilesH;
     const inTasks = Math.max(1, Math.min(threads, Math.floor(inRows / MIN_ROWS_PER_THREAD)));
