@@ -67,8 +67,11 @@ export class Trace implements TensorInterpreter {
   /** Concrete tensors created while tracing: embedded as constants when read. */
   protected readonly born = new WeakSet<Tensor>();
   private readonly constants = new Map<Tensor, Value>();
-  /** Host data of tensors made from it during the trace (their constant, without a readback). */
-  private readonly hostData = new WeakMap<Tensor, ArrayLike<number>>();
+  /**
+   * Host data of tensors made from it during the trace, by their buffer (so a `detach()`ed view,
+   * as autograd saves, finds it too): their constant, without a readback.
+   */
+  private readonly hostData = new WeakMap<object, ArrayLike<number>>();
   /** Tensors whose dispose() was postponed until the first execution has read them. */
   readonly postponedDisposals: Tensor[] = [];
   /** `.grad` of tensors whose gradient the function replaced, as it was when the function began. */
@@ -121,7 +124,7 @@ export class Trace implements TensorInterpreter {
   private constant(t: Tensor): Value {
     let v = this.constants.get(t);
     if (!v) {
-      const data = Array.from(this.hostData.get(t) ?? t.dataSync());
+      const data = Array.from(this.hostData.get(t.bufferFor('compile (a constant)')) ?? t.dataSync());
       v = this.builder.add(getOp('constant'), [], { shape: [...t.shape], dtype: t.dtype, data })[0];
       this.constants.set(t, v);
     }
@@ -193,7 +196,7 @@ export class Trace implements TensorInterpreter {
   }
 
   createdFromHost(t: Tensor, data: TypedArray): void {
-    if (this.born.has(t)) this.hostData.set(t, data.slice()); // a copy: the caller may reuse its array
+    if (this.born.has(t)) this.hostData.set(t.bufferFor('compile (a constant)'), data.slice()); // a copy: the caller may reuse its array
   }
 
   dispose(t: Tensor): boolean {
