@@ -43,7 +43,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       out: { kind: 'value', arg: '<dir>', help: 'where to write the artifacts (default: out)' },
       'eager-epochs': { kind: 'value', arg: '<n>', help: 'epochs trained eagerly (default 5)' },
       'compiled-epochs': { kind: 'value', arg: '<n>', help: 'epochs trained with the compiled step (default 15)' },
-      backend: { kind: 'value', arg: '<cpu|webgpu|auto>', help: 'auto (default): WebGPU on a hardware adapter, else cpu; webgpu: any adapter, software ones included' },
+      backend: { kind: 'value', arg: '<cpu|webgpu|auto>', help: 'auto (default, or KILN_DEMO_BACKEND): WebGPU on a hardware adapter, else cpu; webgpu: any adapter, software ones included' },
     },
     min: 0,
     examples: ['kiln demo', 'kiln demo --out /tmp/kiln-demo --eager-epochs 1 --compiled-epochs 1', 'kiln demo --backend webgpu'],

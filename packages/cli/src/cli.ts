@@ -96,7 +96,7 @@ async function demo(args: ParsedArgs, io: CliIO): Promise<number> {
     return text === undefined ? fallback : positiveInteger('demo', name, text);
   };
   // Loaded only here: the other commands need no eager tensors, tracer or nn.
-  const backend = singleValue(args, 'backend', 'auto');
+  const backend = singleValue(args, 'backend', process.env.KILN_DEMO_BACKEND || 'auto');
   if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`demo: --backend ${backend}: expected cpu, webgpu or auto`);
   const { runMainJob } = await import('./demo/main-job.js');
   const summary = await runMainJob({
