@@ -24,8 +24,9 @@ export const ALLOWED_KILN_DEPENDENCIES: Readonly<Record<string, readonly string[
   nn: ['core', 'eager', 'serializer'],
   tracer: ['core', 'eager', 'runtime', 'serializer', 'backend-cpu'],
   // The kiln command (private): its commands use the deployer's set (core, serializer, runtime, a
-  // backend); `kiln demo` (src/demo/, loaded on demand) trains with eager, nn and the tracer.
-  cli: ['core', 'backend-cpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
+  // backend); `kiln demo` (src/demo/, loaded on demand) trains with eager, nn and the tracer, on
+  // WebGPU where chosen (backend-webgpu, imported dynamically by src/demo/backend.ts only).
+  cli: ['core', 'backend-cpu', 'backend-webgpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
   // The `kiln` umbrella: user-facing, like user code, so it may re-export the tracer; nothing
   // depends on it (it is not in any other package's list).
   kiln: ['core', 'backend-cpu', 'serializer', 'runtime', 'eager', 'nn', 'tracer'],
