@@ -34,3 +34,29 @@ for (const [batch, C, K, H] of shapes) {
       `winograd min ${wi.min.toFixed(1)} med ${wi.med.toFixed(1)} ms (${(flop / wi.min / 1e6).toFixed(1)} effective GFLOP/s); ratio min ${(wi.min / d.min).toFixed(2)} med ${(wi.med / d.med).toFixed(2)}`);
   }
 }
+
+// The whole CNN of issue 7 (compiled inference, batch 32), Winograd on and off, interleaved.
+const { smallCnn } = await import('./workloads/cnn.js');
+const kiln = await import('@kiln/eager');
+const tracer = await import('@kiln/tracer');
+const { WINOGRAD_SELECTION } = await import('../../packages/backend-cpu/src/kernels/conv.js');
+kiln.manualSeed(0);
+const model = smallCnn();
+model.eval();
+const input = kiln.randn([32, 1, 28, 28]);
+const forward = tracer.compile((t: typeof input) => kiln.noGrad(() => model.forward(t)));
+for (const threads of [1, 2]) {
+  setNumThreads(threads);
+  const t: Record<string, number[]> = { direct: [], winograd: [] };
+  for (let r = 0; r < runs + 3; r++) {
+    for (const name of ['direct', 'winograd'] as const) {
+      WINOGRAD_SELECTION.enabled = name === 'winograd';
+      const t0 = performance.now();
+      kiln.tidy(() => void forward(input).dataSync());
+      if (r >= 3) t[name].push(performance.now() - t0);
+    }
+  }
+  const stat = (a: number[]) => { const s = [...a].sort((p, q) => p - q); return `min ${s[0].toFixed(1)} med ${s[s.length >> 1].toFixed(1)} ms`; };
+  console.log(`CNN compiled inference, threads ${threads}: direct ${stat(t.direct)}; winograd ${stat(t.winograd)}`);
+}
+WINOGRAD_SELECTION.enabled = true;
