@@ -3,6 +3,7 @@ import { ArgumentError, createOps, getOp, GraphBuilder, KernelError, ShapeError,
 import { describe, expect, it } from 'vitest';
 import { codegenStats, compileFused } from '../src/codegen/kernel.js';
 import { PRODUCT_ROWS, productRows } from '../src/codegen/product.js';
+import { wasmElementwiseStats } from '../src/wasm/elementwise.js';
 import type { CpuValue } from './helpers/cpu_ops.js';
 import { cpu, value } from './helpers/cpu_ops.js';
 import { expectIdentical, randomValue, runFused, runReference } from './helpers/codegen.js';
@@ -202,6 +203,20 @@ describe('generated matmul epilogues', () => {
     });
     const inputs = [randomValue([2, 3, 9, 5], 'float32', 23), randomValue([5, 6], 'float32', 24), randomValue([9, 1], 'float32', 25)];
     expectIdentical(runFused(g, inputs, 'matmulEpilogue'), runReference(g, inputs));
+  });
+
+  it('a large float32 epilogue (transposed weight, bias, relu, its bool mask, a column sum) runs in WebAssembly, bit-identical', () => {
+    // [64, 80]: 5,120 elements, at least WASM_ELEMENTWISE_MIN_ELEMENTS.
+    const g = body([[[64, 24], 'float32'], [[80, 24], 'float32'], [[80], 'float32']], (ops, a, w, bias) => {
+      const h = ops.add(ops.matmul(a, ops.permute(w, [1, 0])), bias);
+      return [ops.relu(h), ops.gt(h, 0), ops.sum(h, [0])];
+    });
+    const inputs = [randomValue([64, 24], 'float32', 32, true), randomValue([80, 24], 'float32', 33), randomValue([80], 'float32', 34, true)];
+    const before = wasmElementwiseStats().compiled;
+    const got = runFused(g, inputs, 'matmulEpilogue');
+    expect(wasmElementwiseStats().compiled).toBe(before + 1);
+    expect(got[1]).toBeInstanceOf(Uint8Array);
+    expectIdentical(got, runReference(g, inputs));
   });
 
   it('float64 and int32 (the reference product, then the epilogue)', () => {

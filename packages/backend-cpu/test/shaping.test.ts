@@ -51,6 +51,32 @@ describe('shape op semantics', () => {
     expect(data(y)).toEqual([-(2 ** 31)]);
   });
 
+  it('gather and scatterAdd along each axis of [3,4,5], with index as wide as x (the row walk) or narrower, equal a naive loop', () => {
+    const shape = [3, 4, 5];
+    const xs = Array.from({ length: 60 }, (_, i) => ((i * 37) % 23) / 7 - 1.5);
+    const x = value(xs, shape);
+    for (let axis = 0; axis < 3; axis++) {
+      for (const wide of [true, false]) {
+        // Index of shape x's with axis of size 6 (duplicates), or narrower on another axis too.
+        const ishape = shape.map((d, i) => (i === axis ? 6 : wide ? d : Math.max(1, d - 1)));
+        const size = ishape.reduce((a, b) => a * b, 1);
+        const ix = Array.from({ length: size }, (_, i) => (i * 7 + axis) % shape[axis]);
+        const src = Array.from({ length: size }, (_, i) => ((i * 13) % 17) / 3 - 2);
+        const expectGather: number[] = [];
+        const expectScatter = Float32Array.from(xs);
+        for (let i = 0; i < size; i++) {
+          const c = [Math.floor(i / (ishape[1] * ishape[2])), Math.floor(i / ishape[2]) % ishape[1], i % ishape[2]];
+          c[axis] = ix[i];
+          const at = (c[0] * 4 + c[1]) * 5 + c[2];
+          expectGather.push(Math.fround(xs[at]));
+          expectScatter[at] += Math.fround(src[i]);
+        }
+        expect(data(ops.gather(x, axis, index(ix, ishape)))).toEqual(expectGather);
+        expect(data(ops.scatterAdd(x, axis, index(ix, ishape), value(src, ishape)))).toEqual([...expectScatter]);
+      }
+    }
+  });
+
   it('slice walks backwards with negative steps and clamps like Python', () => {
     const x = value([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [10]);
     expect(data(ops.slice(x, [[null, null, -3]]))).toEqual([9, 6, 3, 0]);

@@ -165,6 +165,43 @@ describe('WebAssembly fused elementwise kernels', () => {
     expectClose(runFused(g, ins), runReference(g, ins), 3);
   });
 
+  it('bool inputs (whole, broadcast, one element) and bool outputs, as in relu and its gradient: bit-identical', () => {
+    const MASK: Spec = [[64, 80], 'bool'];
+    const specs: Spec[] = [X, COL, MASK, [[64, 1], 'bool'], [[1], 'bool']];
+    const g = body(specs, (o, x, col, mask, rowMask, oneMask) => {
+      const h = o.add(x, col);
+      const grad = o.where(mask, x, 0); // relu's backward: where(x > 0, g, 0)
+      const both = o.where(o.logicalAnd(rowMask, oneMask), x, col);
+      return [o.relu(h), o.gt(h, 0), grad, o.sum(grad, [0]), both, o.logicalOr(mask, rowMask)];
+    });
+    expect(whyNotLowerable(g)).toBeNull();
+    expect(wasmElementwise(g)).not.toBeNull();
+    const ins = inputsOf(specs);
+    const got = runFused(g, ins);
+    expect(got[1]).toBeInstanceOf(Uint8Array);
+    expect(got[5]).toBeInstanceOf(Uint8Array);
+    expect([...got[1]].every((v) => v === 0 || v === 1)).toBe(true);
+    expectIdentical(got, runReference(g, ins));
+  });
+
+  it('a one-element float64 or int32 input cast to float32 (an optimizer step): bit-identical', () => {
+    const specs: Spec[] = [X, X, [[], 'float64'], [[1], 'int32']];
+    // The rounded learning rate is an output too, as in a compiled SGD step.
+    const g = body(specs, (o, w, grad, lr, k) => {
+      const rate = o.cast(lr, 'float32');
+      return [rate, o.sub(w, o.mul(rate, o.mul(grad, o.cast(k, 'float32'))))];
+    });
+    expect(whyNotLowerable(g)).toBeNull();
+    expect(wasmElementwise(g)).not.toBeNull();
+    const ins = inputsOf(specs);
+    ins[2] = { data: new Float64Array([0.1 + 1e-12]), shape: [], dtype: 'float64' }; // rounds when cast
+    ins[3] = { data: new Int32Array([16777217]), shape: [1], dtype: 'int32' }; // 2^24 + 1 rounds too
+    expectIdentical(runFused(g, ins), runReference(g, ins));
+    // A float64 input used as float64 does not lower.
+    const f64 = body([X, [[], 'float64']], (o, x, s) => [o.mul(o.cast(x, 'float64'), s)]);
+    expect(whyNotLowerable(f64)).toContain('float64');
+  });
+
   it('bodies that do not lower run the JavaScript kernel, bit-identical: sin, int32', () => {
     const cases: [Graph, CpuValue[], string][] = [
       [body([X], (o, x) => [o.sin(o.add(x, 1))]), inputsOf([X]), "op 'sin'"],

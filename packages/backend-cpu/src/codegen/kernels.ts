@@ -1,5 +1,5 @@
 import type { Graph, KernelRegistry, TypedArray } from '@kiln/core';
-import { KernelError, matmulEpilogueParts, sizeOf } from '@kiln/core';
+import { allocTypedArray, KernelError, matmulEpilogueParts, sizeOf } from '@kiln/core';
 import type { CpuKernel } from '../cpu_tensor.js';
 import { matmulOf } from '../kernels/matmul.js';
 import { broadcastIndex } from '../kernels/util.js';
@@ -20,10 +20,11 @@ export { WASM_ELEMENTWISE_MIN_ELEMENTS };
 function runWasm(body: Graph, inputs: Parameters<CpuKernel>[0], out: Parameters<CpuKernel>[3]): TypedArray[] | null {
   const kernel = wasmElementwise(body);
   if (!kernel || kernel.domainSize < WASM_ELEMENTWISE_MIN_ELEMENTS) return null;
-  const arrays = kernel.outputs.map((o) => out?.[o] ?? new Float32Array(kernel.domainSize));
+  const arrays = kernel.outputs.map((o) => out?.[o] ?? allocTypedArray(body.outputs[o].type.dtype, kernel.domainSize));
   const accs = kernel.accumulators.map(({ init, size }) => new Float64Array(size).fill(init));
   runWasmElementwise(kernel, inputs.map((x) => x.data), arrays, 0, kernel.domainSize, accs);
   const reduced = new Map(kernel.reductions.map((r, q) => [body.nodes[r.node].outputs[0], q]));
+  const scalarCasts = new Map(kernel.scalarCasts);
   // A value returned twice gets its own copy, so no two outputs share storage.
   const seen = new Set<TypedArray>();
   return body.outputs.map((v, i) => {
@@ -31,6 +32,12 @@ function runWasm(body: Graph, inputs: Parameters<CpuKernel>[0], out: Parameters<
     if (q !== undefined) {
       const result = out?.[i] ?? new Float32Array(accs[q].length);
       result.set(accs[q]);
+      return result;
+    }
+    const castFrom = scalarCasts.get(i);
+    if (castFrom !== undefined) {
+      const result = out?.[i] ?? new Float32Array(1);
+      result[0] = inputs[castFrom].data[0]; // rounds to float32 as the cast does
       return result;
     }
     let a = arrays[kernel.outputs.indexOf(body.outputs.indexOf(v))];
@@ -52,6 +59,26 @@ export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgra
   return collectOutputs(kernel, outputs, stored, accs, out);
 };
 
+const epilogues = new WeakMap<Graph, Graph | null>();
+
+/**
+ * The epilogue of a normalized matmulEpilogue body as a fusedElementwise body whose first
+ * input is the product (then the body's inputs after the two operands), so a float32 epilogue over the product can
+ * run in WebAssembly SIMD; null when an epilogue node reads the matmul's operands themselves.
+ */
+function epilogueBody(body: Graph): Graph | null {
+  let known = epilogues.get(body);
+  if (known === undefined) {
+    const [mm, ...rest] = body.nodes;
+    const operands = new Set(mm.inputs);
+    known = rest.some((n) => n.inputs.some((v) => operands.has(v))) || body.outputs.some((v) => operands.has(v))
+      ? null
+      : { inputs: [mm.outputs[0], ...body.inputs.slice(2)], nodes: rest, outputs: body.outputs };
+    epilogues.set(body, known);
+  }
+  return known;
+}
+
 /**
  * matmulEpilogue: the product in blocks of eight rows into float64 accumulator rows, each
  * element summed over k in order as the reference matmul does, so results are bit-identical
@@ -61,7 +88,9 @@ export const fusedElementwise: CpuKernel = (inputs, _attrs, outputs, out, subgra
  * serves float64; float32 and integer matmuls, and products of operands the body transposes
  * (a permute of the last two axes absorbed by fuse-matmul-epilogue), run `matmulOf` (WebAssembly
  * SIMD reading transposed operands in place for large float32 products), then the epilogue over
- * its result; a body that is only the (transposed) product returns it directly.
+ * its result (the epilogue in WebAssembly SIMD when it lowers and covers at least
+ * WASM_ELEMENTWISE_MIN_ELEMENTS, as a fusedElementwise body would); a body that is only the
+ * (transposed) product returns it directly.
  */
 export const matmulEpilogue: CpuKernel = (inputs, _attrs, outputs, out, subgraphs) => {
   // Operands the body transposes (absorbed permutes) are read in place by matmulOf.
@@ -79,6 +108,9 @@ export const matmulEpilogue: CpuKernel = (inputs, _attrs, outputs, out, subgraph
   // for large sizes: the compiled product is then bit-identical to eager's and as fast.
   if (product.dtype !== 'float64' || transA || transB) {
     const mm = matmulOf(a, b, product, transA, transB);
+    const epilogue = epilogueBody(body);
+    const viaWasm = epilogue && runWasm(epilogue, [{ data: mm, shape: product.shape, dtype: product.dtype }, ...inputs.slice(2)], out);
+    if (viaWasm) return viaWasm;
     kernel.fn(ins, stored, accs, mm, 0, 0, mm.length);
     return collectOutputs(kernel, outputs, stored, accs, out);
   }

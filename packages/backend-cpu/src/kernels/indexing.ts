@@ -22,6 +22,24 @@ function baseOffsets(indexShape: readonly number[], x: CpuTensor, axis: number):
 const gather: CpuKernel<AxisAttrs> = ([x, index], { axis }, [out]) => {
   const dst = output(out.dtype, out.shape);
   const n = x.shape[axis];
+  const dense = denseAxis(x, index, axis);
+  if (dense) {
+    const [outer, m, inner] = dense;
+    const ix = index.data;
+    const xv = x.data;
+    let i = 0;
+    for (let o = 0; o < outer; o++) {
+      const row = o * n * inner;
+      for (let j = 0; j < m; j++) {
+        for (let q = 0; q < inner; q++, i++) {
+          const k = ix[i];
+          if (k < 0 || k >= n) throw outOfRange('gather', x, axis, k);
+          dst[i] = xv[row + k * inner + q];
+        }
+      }
+    }
+    return [dst];
+  }
   const step = stridesOf(x.shape)[axis];
   const base = baseOffsets(index.shape, x, axis);
   for (let i = 0; i < dst.length; i++) {
@@ -63,10 +81,41 @@ const take: CpuKernel = ([x, index], _attrs, [out]) => {
   return [dst];
 };
 
+/**
+ * [outer, m, inner] of index when index has x's shape on every axis but `axis` (src, if
+ * given, index's shape): the index positions then walk x's rows in order, with no offset
+ * tables. Null otherwise.
+ */
+function denseAxis(x: CpuTensor, index: CpuTensor, axis: number, src?: CpuTensor): [number, number, number] | null {
+  if (index.shape.length !== x.shape.length || index.shape.some((d, i) => i !== axis && d !== x.shape[i])) return null;
+  if (src && (src.shape.length !== index.shape.length || src.shape.some((d, i) => d !== index.shape[i]))) return null;
+  return [sizeOf(x.shape.slice(0, axis)), index.shape[axis], sizeOf(x.shape.slice(axis + 1))];
+}
+
 // A copy of x; then x[p with axis coordinate index[p]] += src[p] for every index position p.
 const scatterAdd: CpuKernel<AxisAttrs> = ([x, index, src], { axis }) => {
   const dst = x.data.slice();
   if (index.data.length === 0) return [dst];
+  const dense = denseAxis(x, index, axis, src);
+  if (dense) {
+    // The same additions in the same order (index positions row-major) as the general loop.
+    const [outer, m, inner] = dense;
+    const n = x.shape[axis];
+    const ix = index.data;
+    const sv = src.data;
+    let i = 0;
+    for (let o = 0; o < outer; o++) {
+      const row = o * n * inner;
+      for (let j = 0; j < m; j++) {
+        for (let q = 0; q < inner; q++, i++) {
+          const k = ix[i];
+          if (k < 0 || k >= n) throw outOfRange('scatterAdd', x, axis, k);
+          dst[row + k * inner + q] += sv[i];
+        }
+      }
+    }
+    return [dst];
+  }
   const n = x.shape[axis];
   const step = stridesOf(x.shape)[axis];
   const base = baseOffsets(index.shape, x, axis);

@@ -12,7 +12,8 @@ import { VecMath } from './math.js';
  * values (blocks in the single-threaded path, whole ranges split across the worker pool in the
  * threaded one), calls it, and reads the outputs. Inside, every value of the body lives in a
  * v128 local: four elements per step, float32 values as float32 lanes, bool values as lane
- * masks (all ones or zero). Ranges are padded to a multiple of four, so there is no scalar
+ * masks (all ones or zero; bool inputs and outputs travel through their slots as 1.0 / 0.0,
+ * converted by the caller's typed-array copies). Ranges are padded to a multiple of four, so there is no scalar
  * tail: the extra lanes compute on whatever memory holds and are never copied out.
  */
 
@@ -36,6 +37,12 @@ export interface LoweredBody {
    * row-major order, as the JavaScript kernel does.
    */
   readonly reductions: readonly { readonly op: string; readonly axes: readonly number[]; readonly node: number }[];
+  /**
+   * Body outputs that are a one-element input cast to float32 (isScalarCastToFloat32), as
+   * [body output index, body input index]: not computed by the function; the caller copies
+   * the input into a one-element float32 array (the copy rounds as the cast does).
+   */
+  readonly scalarCasts: readonly (readonly [number, number])[];
   /** The body computes something costly per element (a transcendental op): compute-bound, not memory-bound. */
   readonly heavy: boolean;
 }
@@ -62,7 +69,10 @@ const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
  */
 export function whyNotLowerable(body: Graph): string | null {
   const bodyOutputs = new Set(body.outputs);
-  for (const v of body.inputs) if (v.type.dtype !== 'float32') return `input of dtype ${v.type.dtype}`;
+  for (const v of body.inputs) {
+    if (v.type.dtype === 'float32' || v.type.dtype === 'bool') continue;
+    if (!isScalarCastToFloat32(body, v)) return `input of dtype ${v.type.dtype}`;
+  }
   for (const n of body.nodes) {
     if (FUSIBLE_REDUCTIONS.has(n.op)) {
       if (!LOWERED_REDUCTIONS.has(n.op) || n.inputs[0].type.dtype !== 'float32') return `reduction '${n.op}' of ${n.inputs[0].type.dtype}`;
@@ -70,7 +80,6 @@ export function whyNotLowerable(body: Graph): string | null {
     }
     const out = n.outputs[0].type.dtype;
     if (out !== 'float32' && out !== 'bool') return `op '${n.op}' makes ${out}`;
-    if (out === 'bool' && bodyOutputs.has(n.outputs[0])) return 'a bool output';
     const ins = n.inputs.map((v) => v.type.dtype);
     const allFloat = ins.every((d) => d === 'float32');
     const allBool = ins.every((d) => d === 'bool');
@@ -83,11 +92,27 @@ export function whyNotLowerable(body: Graph): string | null {
       (n.op === 'isNaN' && allFloat) ||
       ((n.op === 'logicalAnd' || n.op === 'logicalOr' || n.op === 'logicalNot') && allBool) ||
       (n.op === 'where' && ins[0] === 'bool' && ins[1] === 'float32' && ins[2] === 'float32') ||
-      (n.op === 'cast' && (ins[0] === 'float32' || ins[0] === 'bool')) ||
+      (n.op === 'cast' && (ins[0] === 'float32' || ins[0] === 'bool' || (out === 'float32' && isScalarCastToFloat32(body, n.inputs[0])))) ||
       (n.op === 'pow' && allFloat && isConstant(n.inputs[1], body, 2));
     if (!ok) return `op '${n.op}' (${ins.join(', ')} → ${out}) has no vector code`;
   }
   return null;
+}
+
+/**
+ * A one-element float64 or int32 body input whose only uses are casts to float32 (an
+ * optimizer's float64 learning rate): its slot holds it already rounded to float32 (the copy
+ * into the slot rounds as the cast does), so the cast is the identity in vector code.
+ */
+function isScalarCastToFloat32(body: Graph, v: Value): boolean {
+  if (!body.inputs.includes(v) || sizeOfShape(v.type.shape) !== 1 || (v.type.dtype !== 'float64' && v.type.dtype !== 'int32')) return false;
+  if (body.outputs.includes(v)) return false;
+  const uses = body.nodes.filter((n) => n.inputs.includes(v));
+  return uses.length > 0 && uses.every((n) => n.op === 'cast' && n.outputs[0].type.dtype === 'float32');
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** The value a `full` node holds, as stored in its dtype. */
@@ -110,7 +135,15 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, mem
   const inputs = body.inputs.map((v, i) => ({ v, i })).filter(({ v }) => used.has(v));
   const reductionNodes = body.nodes.filter((n) => FUSIBLE_REDUCTIONS.has(n.op));
   const reduced = new Set(reductionNodes.map((n) => n.outputs[0]));
-  const outValues = [...new Set(body.outputs.filter((v) => !reduced.has(v)))];
+  const castOf = (v: Value) => {
+    const def = body.nodes.find((n) => n.outputs[0] === v);
+    return def?.op === 'cast' && isScalarCastToFloat32(body, def.inputs[0]) ? def.inputs[0] : undefined;
+  };
+  const scalarCasts = body.outputs.flatMap((v, o) => {
+    const from = castOf(v);
+    return from ? [[o, body.inputs.indexOf(from)] as const] : [];
+  });
+  const outValues = [...new Set(body.outputs.filter((v) => !reduced.has(v) && !castOf(v)))];
   const outputs = outValues.map((v) => body.outputs.indexOf(v));
   const slots = inputs.length + outValues.length + reductionNodes.length;
   const c = new Code(new Array<typeof I32>(slots + 1).fill(I32));
@@ -133,7 +166,7 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, mem
     c.get(s).load32Splat(0);
     const l = c.local(V128);
     c.set(l);
-    local.set(v, l);
+    local.set(v, v.type.dtype === 'bool' ? m.ne(l, m.k(0)) : l);
   });
   const constant = (n: Node) => n.op === 'full';
   for (const n of body.nodes) if (constant(n)) local.set(n.outputs[0], fullOf(m, n));
@@ -142,13 +175,14 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, mem
   c.i32(0).set(off);
   c.block().get(end).eqz().brIf(0).loop();
   inputs.forEach(({ v }, s) => {
-    if (!uniform[s]) local.set(v, load(s));
+    if (!uniform[s]) local.set(v, v.type.dtype === 'bool' ? m.ne(load(s), m.k(0)) : load(s));
   });
   for (const n of body.nodes) {
     if (constant(n) || reduced.has(n.outputs[0])) continue;
     local.set(n.outputs[0], lowerNode(m, n, n.inputs.map((v) => local.get(v)!)));
   }
-  outValues.forEach((v, q) => store(inputs.length + q, local.get(v)!));
+  // A bool output is stored as 1.0 / 0.0; the copy out of the slot converts it to bytes.
+  outValues.forEach((v, q) => store(inputs.length + q, v.type.dtype === 'bool' ? m.and(local.get(v)!, m.k(1)) : local.get(v)!));
   reductionNodes.forEach((n, r) => store(inputs.length + outValues.length + r, local.get(n.inputs[0])!));
   c.inc(off, 16).get(off).get(end).ltU().brIf(0).end().end();
   m.hoistConstants(loopStart);
@@ -156,6 +190,7 @@ export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, mem
     bytes: encodeModule([{ name: 'run', code: c }], 1, memory), inputs: inputs.map(({ i }) => i), uniform, outputs,
     reductions: reductionNodes.map((n) => ({ op: n.op, axes: n.attrs.axes as number[], node: body.nodes.indexOf(n) })),
     heavy: body.nodes.some((n) => HEAVY_VECTOR_OPS.has(n.op)),
+    scalarCasts,
   };
 }
 
@@ -210,7 +245,7 @@ function lowerNode(m: VecMath, n: Node, a: readonly number[]): number {
     case 'cast': {
       const from = n.inputs[0].type.dtype;
       const to = n.outputs[0].type.dtype;
-      if (from === to) return x;
+      if (from === to || from === 'float64' || from === 'int32') return x; // scalars rounded into their slot (isScalarCastToFloat32)
       if (to === 'bool') return m.ne(x, m.k(0));
       return m.and(x, m.k(1)); // bool mask → 1.0 / 0.0
     }
