@@ -1,7 +1,8 @@
 import type { TypedArray } from '@kiln/core';
 import { kernelMemory, parallelFor, usableThreads, type WasmModule } from '../threads/pool.js';
 import { Code, I32, V128, encodeModule } from './emitter.js';
-import { gemmF32, wasmGemmAvailable } from './gemm.js';
+import { GEMM_KC, GEMM_MC, GEMM_MIN_MACS_PER_THREAD, GEMM_TILE, wasmGemmAvailable, wasmGemmUsesFma } from './gemm.js';
+import { GEMM_BATCH_PARAMS, gemmModule } from './gemm_kernel.js';
 
 /**
  * Winograd F(2×2, 3×3) for stride-1, undilated, ungrouped 3×3 float32 convolutions: each 2×2
@@ -10,7 +11,8 @@ import { gemmF32, wasmGemmAvailable } from './gemm.js';
  *  1. the input is staged zero-padded in the kernel memory and each 4×4 block transformed,
  *     V = Bᵀ d B, in WebAssembly SIMD (four neighbouring tiles per f32x4, adds only), into
  *     V[16][C][tiles];
- *  2. 16 products M_t = U_t @ V_t ([K, C] @ [C, tiles]) by the shared `gemmF32`, with
+ *  2. 16 products M_t = U_t @ V_t ([K, C] @ [C, tiles]) by the shared gemm kernel's `gemmBatch`
+ *     (gemm_kernel.ts, the code `gemmF32` runs) on operands already in the kernel memory, with
  *     U = G g Gᵀ the transformed weight (computed in JS per call: 16·K·C floats);
  *  3. the output transform Y = Aᵀ M A, in WebAssembly SIMD, writes 2×2 output blocks.
  * Rows of tiles are shared among threads in steps 1 and 3; the gemm threads itself.
@@ -41,18 +43,26 @@ interface Plan {
   images: number;
 }
 
+/** Tiles per chunk, rounded up to the gemm's panel width (the products' n and row stride). */
+const tilesPerChunk = (p: Plan) => roundUp(p.images * p.tilesH * p.tilesWp, GEMM_TILE.nr);
+const align = (bytes: number) => roundUp(bytes, 64);
+/** Bytes between the products' outputs M_t ([K rounded to the tile][T]). */
+const productStride = (p: Plan) => align(roundUp(p.outChannels, GEMM_TILE.mr) * tilesPerChunk(p) * 4);
+
 const planKey = (p: Plan) => `${p.channels},${p.outChannels},${p.tilesH},${p.tilesWp},${p.images}`;
 
 /**
  * `input(x, v, q0, q1)`: for q = (image·C + c)·tilesH + th in [q0, q1), the tiles of row th of
  * plane (image, c) of the staged input x ([image][c][2·tilesH + 2][2·tilesWp + 2]) into
- * v[t][c][T] at tile (image·tilesH + th)·tilesWp + tw.
+ * v[t][c][T] at tile (image·tilesH + th)·tilesWp + tw (T: `tilesPerChunk`).
  * `output(m, y, q0, q1)`: for q = k·R + image·tilesH + th (R = images·tilesH), the tiles of
- * m[t][k][T] into rows 2th, 2th+1 of plane (image, k) of y ([image][k][2·tilesH][2·tilesWp]).
+ * product t's [k][T] at m + t·`productStride` into rows 2th, 2th+1 of plane (image, k) of y
+ * ([image][k][2·tilesH][2·tilesWp]).
  */
 function winogradModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMemory>>['type']): Uint8Array {
   const { channels: C, outChannels: K, tilesH, tilesWp, images } = p;
-  const T = images * tilesH * tilesWp;
+  const T = tilesPerChunk(p);
+  const cStride = productStride(p);
   const hp = 2 * tilesH + 2;
   const wp = 2 * tilesWp + 2;
   const groups = tilesWp / 4;
@@ -128,12 +138,12 @@ function winogradModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMem
     c.get(q).get(k).i32(R).mul().sub().set(rem);
     c.get(rem).i32(tilesH).divU().set(img);
     c.get(rem).get(img).i32(tilesH).mul().sub().set(th);
-    c.get(Mp).get(q).i32(tilesWp * 4).mul().add().set(src);
+    c.get(Mp).get(k).i32(T).mul().get(rem).i32(tilesWp).mul().add().i32(4).mul().add().set(src);
     // dst = y + ((img·K + k)·ho + 2·th)·wo·4
     c.get(Y).get(img).i32(K).mul().get(k).add().i32(ho).mul().get(th).i32(2).mul().add().i32(wo * 4).mul().add().set(dst);
     c.i32(groups).set(g);
     c.loop();
-    for (let t = 0; t < 16; t++) c.get(src).v128Load(t * K * T * 4).set(m[t]);
+    for (let t = 0; t < 16; t++) c.get(src).v128Load(t * cStride).set(m[t]);
     // Aᵀ m: rows (m0 + m1 + m2, m1 − m2 − m3), then the same over columns.
     for (let j = 0; j < 4; j++) {
       const at = (i: number) => m[i * 4 + j];
@@ -156,6 +166,22 @@ function winogradModule(p: Plan, memory: NonNullable<ReturnType<typeof kernelMem
 }
 
 const modules = new Map<string, WasmModule | null>();
+let gemm: WasmModule | null | undefined;
+
+/** The shared gemm kernel, compiled as `gemmF32` compiles it (same tile, blocking and FMA choice), so the products round the same. */
+function gemmKernel(): WasmModule | null {
+  if (gemm !== undefined) return gemm;
+  const km = kernelMemory();
+  const wasm = (globalThis as { WebAssembly?: { Module: new (b: Uint8Array) => WasmModule } }).WebAssembly;
+  gemm = null;
+  if (!km || !wasm || !wasmGemmAvailable()) return gemm;
+  try {
+    gemm = new wasm.Module(gemmModule(GEMM_TILE, { fma: wasmGemmUsesFma(), kc: GEMM_KC, mc: GEMM_MC, memory: km.type }));
+  } catch {
+    gemm = null;
+  }
+  return gemm;
+}
 
 function moduleFor(plan: Plan): WasmModule | null {
   const key = planKey(plan);
@@ -183,7 +209,7 @@ function planOf(g: WinogradConv): Plan {
 
 /** Whether `winogradConvF32` can run `g` here (WebAssembly SIMD and the gemm available). */
 export function winogradConvAvailable(g: WinogradConv): boolean {
-  return g.outH > 0 && g.outW > 0 && wasmGemmAvailable() && moduleFor(planOf(g)) !== null;
+  return g.outH > 0 && g.outW > 0 && gemmKernel() !== null && moduleFor(planOf(g)) !== null;
 }
 
 /**
@@ -240,28 +266,43 @@ export function winogradConvF32(x: TypedArray, w: TypedArray, g: WinogradConv, d
   const km = kernelMemory()!;
   const p = planOf(g);
   const module = moduleFor(p)!;
+  const gemmKernelModule = gemmKernel()!;
   const { channels: C, outChannels: K, height, width, outH, outW } = g;
   const { tilesH, tilesWp, images: chunk } = p;
-  const T = chunk * tilesH * tilesWp;
+  const T = tilesPerChunk(p);
   const hp = 2 * tilesH + 2;
   const wp = 2 * tilesWp + 2;
   const plane = hp * wp;
   const ho = 2 * tilesH;
   const wo = 2 * tilesWp;
-  const u = winogradWeight(w, K, C);
-  const uOffsets = Array.from({ length: 16 }, (_, t) => t * K * C);
-  const vOffsets = Array.from({ length: 16 }, (_, t) => t * C * T);
-  const v = new Float32Array(16 * C * T);
-  const mm = new Float32Array(16 * K * T);
-  const fullCopy = g.padTop === 0 && g.padLeft === 0 && height === hp && width === wp;
+  // Kernel memory: gemm parameters | staged x | V [16][C][T] | U [16][K][C] | packed V_t | M_t | y | gemm scratch.
+  const paramsAt = km.base;
+  const xAt = paramsAt + align(GEMM_BATCH_PARAMS.length * 4);
+  const vAt = xAt + align(chunk * C * plane * 4);
+  const uAt = vAt + align(16 * C * T * 4);
+  const packedAt = uAt + align(16 * K * C * 4);
+  const packedStride = align(C * T * 4);
+  const mAt = packedAt + 16 * packedStride;
+  const cStride = productStride(p);
+  const yAt = mAt + 16 * cStride;
+  const scratchAt = yAt + align(chunk * K * ho * wo * 4);
+  const scratchBytes = align(GEMM_MC * GEMM_KC * 4);
   const threads = usableThreads();
+  const gemmTasks = Math.max(1, Math.min(threads, Math.floor((16 * K * C * T) / GEMM_MIN_MACS_PER_THREAD)));
+  let mem = km.reserve(scratchAt + gemmTasks * scratchBytes);
+  mem.set(winogradWeight(w, K, C), uAt / 4);
+  const values: Record<(typeof GEMM_BATCH_PARAMS)[number], number> = {
+    a: uAt, aStride: K * C * 4, aRowStride: C * 4, aKStride: 4, b: vAt, bStride: C * T * 4, pStride: T * 4, jStride: 4,
+    packedB: packedAt, packedBStride: packedStride, c: mAt, cStride, ldc: T * 4, k: C, n: T, nPad: T, m: K,
+  };
+  new Int32Array(mem.buffer, paramsAt, GEMM_BATCH_PARAMS.length).set(GEMM_BATCH_PARAMS.map((f) => values[f]));
+  const fullCopy = g.padTop === 0 && g.padLeft === 0 && height === hp && width === wp;
+  const x0 = xAt / 4;
+  const y0 = yAt / 4;
+  const outPlane = outH * outW;
   for (let n0 = 0; n0 < g.batch; n0 += chunk) {
     const images = Math.min(chunk, g.batch - n0);
     // 1. Stage x zero-padded ([image][c][hp][wp], input at (padTop, padLeft)) and transform it.
-    const xAt = km.base;
-    const vAt = xAt + roundUp(chunk * C * plane * 4, 64);
-    let mem = km.reserve(vAt + 16 * C * T * 4);
-    const x0 = xAt / 4;
     if (fullCopy) {
       mem.set(x.subarray(n0 * C * plane, (n0 + images) * C * plane), x0);
     } else {
@@ -271,21 +312,14 @@ export function winogradConvF32(x: TypedArray, w: TypedArray, g: WinogradConv, d
     const inRows = images * C * tilesH;
     const inTasks = Math.max(1, Math.min(threads, Math.floor(inRows / MIN_ROWS_PER_THREAD)));
     parallelFor(module, 'input', inTasks, (t) => [xAt, vAt, Math.floor((inRows * t) / inTasks), Math.floor((inRows * (t + 1)) / inTasks)]);
-    mem = km.reserve(0);
-    v.set(mem.subarray(vAt / 4, vAt / 4 + 16 * C * T));
-    // 2. The 16 products (columns of absent images hold stale values; they are never read back).
-    gemmF32(u, uOffsets, v, vOffsets, mm, K, C, T);
+    // 2. The 16 products, split by product over the pool (columns of absent images hold stale
+    //    values: columns are independent, and those are never read back).
+    parallelFor(gemmKernelModule, 'gemmBatch', gemmTasks, (i) => [paramsAt, Math.floor((16 * i) / gemmTasks), Math.floor((16 * (i + 1)) / gemmTasks), scratchAt + i * scratchBytes]);
     // 3. The output transform, then out to dst [n][k][outH][outW].
-    const mAt = km.base;
-    const yAt = mAt + roundUp(16 * K * T * 4, 64);
-    mem = km.reserve(yAt + chunk * K * ho * wo * 4);
-    mem.set(mm, mAt / 4);
     const outRows = K * chunk * tilesH;
     const outTasks = Math.max(1, Math.min(threads, Math.floor(outRows / MIN_ROWS_PER_THREAD)));
     parallelFor(module, 'output', outTasks, (t) => [mAt, yAt, Math.floor((outRows * t) / outTasks), Math.floor((outRows * (t + 1)) / outTasks)]);
     mem = km.reserve(0);
-    const y0 = yAt / 4;
-    const outPlane = outH * outW;
     if (ho === outH && wo === outW) {
       dst.set(mem.subarray(y0, y0 + images * K * outPlane), n0 * K * outPlane);
       continue;
