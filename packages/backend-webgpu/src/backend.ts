@@ -3,6 +3,7 @@ import type { Attrs, Backend, Graph, KernelInput, OpDef, TensorType, TypedArray,
 import { getOp, KernelError, KernelRegistry, ShapeError, sizeOf } from '@kiln/core';
 import { CommandBatcher } from './batcher.js';
 import { DeviceLostError, SyncReadError } from './errors.js';
+import { INDEX_ERROR_BYTES, IndexErrorLog } from './index_errors.js';
 import { type Bodies, KernelContext, type WebGPUKernel } from './kernel.js';
 import { registerWebGPUKernels } from './kernels/index.js';
 import { checkGpuDType, fromGpuBytes, GPU_ITEM_BYTES, type GpuDType } from './layout.js';
@@ -39,6 +40,7 @@ interface DeviceState {
   readonly batcher: CommandBatcher;
   readonly pipelines: PipelineCache;
   readonly ctx: KernelContext;
+  readonly indexErrors: IndexErrorLog;
   readonly generation: number;
   lost: GPUDeviceLostInfo | null;
 }
@@ -90,8 +92,9 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
       this.fail(new KernelError(`webgpu: the device reported an error in a batch running ${[...new Set(ops)].join(', ')}: ${message}`));
     });
     const pipelines = new PipelineCache(device, (e) => this.fail(e));
-    const ctx = new KernelContext(device, batcher, pipelines);
-    const state: DeviceState = { device, pool, batcher, pipelines, ctx, generation: ++this.generation, lost: null };
+    const indexErrors = new IndexErrorLog(device);
+    const ctx = new KernelContext(device, batcher, pipelines, indexErrors);
+    const state: DeviceState = { device, pool, batcher, pipelines, ctx, indexErrors, generation: ++this.generation, lost: null };
     void device.lost.then((info) => {
       state.lost = info;
     });
@@ -203,16 +206,23 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
     const s = this.live(storage, 'read');
     const bytes = Math.max(4, storage.bytes);
     s.batcher.flush();
-    const staging = s.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // Every launch tagged so far is submitted now; the index-error flag is copied after them.
+    const upTo = s.indexErrors.last;
+    const flagAt = Math.ceil(bytes / 8) * 8; // getMappedRange offsets are multiples of 8
+    const staging = s.device.createBuffer({ size: flagAt + INDEX_ERROR_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       const encoder = s.device.createCommandEncoder();
       encoder.copyBufferToBuffer(storage.buffer, 0, staging, 0, bytes);
+      encoder.copyBufferToBuffer(s.indexErrors.buffer, 0, staging, flagAt, INDEX_ERROR_BYTES);
       s.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
-      const result = fromGpuBytes(staging.getMappedRange(), storage.size, storage.dtype);
+      const result = fromGpuBytes(staging.getMappedRange(0, bytes), storage.size, storage.dtype);
+      const flag = new Uint32Array(staging.getMappedRange(flagAt, INDEX_ERROR_BYTES).slice(0));
       staging.unmap();
       await Promise.all(s.pipelines.checks);
       this.check('read');
+      const indexError = s.indexErrors.consume(flag, upTo);
+      if (indexError) throw indexError;
       void type;
       return result;
     } catch (e) {
@@ -298,6 +308,7 @@ export class WebGPUBackend implements Backend<WebGPUStorage> {
     if (!s.lost) s.batcher.flush();
     s.pool.trim();
     s.batcher.destroy();
+    s.indexErrors.destroy();
     s.device.destroy();
   }
 }

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import type { Attrs, Graph, TypedArray } from '@kiln/core';
 import type { CommandBatcher } from './batcher.js';
+import { type IndexCheck, type IndexErrorLog, indexErrorWgsl } from './index_errors.js';
 import { WGSL_TYPE, toGpuBytes } from './layout.js';
 import type { PipelineCache } from './pipelines.js';
 import type { GpuTensor } from './storage.js';
@@ -24,6 +25,11 @@ export interface Launch {
   readonly declarations?: string;
   /** Launch one workgroup per `threads` instead of one invocation (`index` is then the workgroup's, `lane` the invocation's). */
   readonly perWorkgroup?: boolean;
+  /**
+   * The launch checks indices: its body may call `index_error(k: i32, position: u32)` to flag an
+   * out-of-range index, which the next read raises as an ArgumentError worded by `message`.
+   */
+  readonly indexCheck?: IndexCheck;
 }
 
 /**
@@ -39,6 +45,8 @@ export class KernelContext {
     readonly device: GPUDevice,
     private readonly batcher: CommandBatcher,
     private readonly pipelines: PipelineCache,
+    /** Where checking launches flag out-of-range indices (see index_errors.ts). */
+    readonly indexErrors?: IndexErrorLog,
   ) {
     const l = device.limits;
     this.workgroupSize = Math.min(256, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX);
@@ -61,17 +69,20 @@ export class KernelContext {
     const x = Math.min(groups, this.maxGroupsPerDim);
     const y = Math.ceil(groups / x);
     if (y > this.maxGroupsPerDim) throw new RangeError(`webgpu: '${k.op}' needs ${groups} workgroups, more than ${this.maxGroupsPerDim}² (a Kiln limit)`);
-    const params = new Uint32Array(1 + (k.params?.length ?? 0));
+    const checks = k.indexCheck !== undefined && this.indexErrors !== undefined;
+    const params = new Uint32Array(1 + (k.params?.length ?? 0) + (checks ? 1 : 0));
     params[0] = k.threads;
     k.params?.forEach((p, i) => (params[i + 1] = p));
+    if (checks) params[params.length - 1] = this.indexErrors!.tag(k.indexCheck!); // the launch's tag: a uniform, so no new pipeline
     const uniform = this.batcher.uniform(params); // opens the batch (and its error scope) before the pipeline is made
     // Keyed by the launch's parts, the long shared helper text apart (its hash is cached on the
     // string): building and hashing the whole source per launch cost more than encoding it.
-    const key = `${k.op}|${wg}|${params.length}|${k.perWorkgroup ? 1 : 0}|${k.inputs.map((t) => t.dtype).join(',')}|${k.outputs.map((t) => t.dtype).join(',')}|${k.declarations ?? ''}|${k.body}`;
-    const pipeline = this.pipelines.get(k.op, k.helpers ?? '', key, () => shaderSource(k, wg, params.length));
+    const key = `${k.op}|${wg}|${params.length}|${k.perWorkgroup ? 1 : 0}|${k.inputs.map((t) => t.dtype).join(',')}|${k.outputs.map((t) => t.dtype).join(',')}|${k.declarations ?? ''}|${checks ? 'E' : ''}|${k.body}`;
+    const pipeline = this.pipelines.get(k.op, k.helpers ?? '', key, () => shaderSource(k, wg, params.length, checks));
     const tensors = [...k.inputs, ...k.outputs];
     const entries: GPUBindGroupEntry[] = tensors.map((t, i) => ({ binding: i, resource: { buffer: t.storage.buffer, offset: 0, size: Math.max(4, t.storage.bytes) } }));
     entries.push({ binding: tensors.length, resource: { buffer: uniform.buffer, offset: uniform.offset, size: uniform.size } });
+    if (checks) entries.push({ binding: tensors.length + 1, resource: { buffer: this.indexErrors!.buffer } });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     this.batcher.dispatch(k.op, pipeline, bindGroup, x, y);
   }
@@ -88,18 +99,23 @@ export class KernelContext {
   }
 }
 
-/** The WGSL module for a launch: bindings in order inputs, outputs, parameters. */
-export function shaderSource(k: Launch, wg: number, paramCount: number): string {
+/**
+ * The WGSL module for a launch: bindings in order inputs, outputs, parameters, and with
+ * `checks` the index-error flag (whose tag is the last parameter).
+ */
+export function shaderSource(k: Launch, wg: number, paramCount: number, checks = false): string {
   const lines: string[] = [];
   k.inputs.forEach((t, i) => lines.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${WGSL_TYPE[t.dtype]}>;`));
   k.outputs.forEach((t, i) => lines.push(`@group(0) @binding(${k.inputs.length + i}) var<storage, read_write> out${i}: array<${WGSL_TYPE[t.dtype]}>;`));
   const vec4s = Math.ceil(paramCount / 4);
   lines.push(`@group(0) @binding(${k.inputs.length + k.outputs.length}) var<uniform> params: array<vec4<u32>, ${vec4s}>;`);
   lines.push('fn param(i: u32) -> u32 { return params[i / 4u][i % 4u]; }');
+  if (checks) lines.push(indexErrorWgsl(k.inputs.length + k.outputs.length + 1, paramCount - 1));
   if (k.declarations) lines.push(k.declarations);
   if (k.helpers) lines.push(usedHelpers(k.helpers, `${k.body}\n${k.declarations ?? ''}`));
   // Every binding is touched so that the `auto` layout keeps it (an unused one would be dropped).
   const touch = [...k.inputs.map((_, i) => `in${i}[0]`), ...k.outputs.map((_, i) => `out${i}[0]`)].map((e) => `  _ = &${e.slice(0, -3)};`);
+  if (checks) touch.push('  _ = &kiln_index_error;');
   if (k.perWorkgroup) {
     lines.push(`@compute @workgroup_size(${wg})`);
     lines.push('fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {');
