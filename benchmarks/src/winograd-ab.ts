@@ -1,14 +1,17 @@
 /**
  * A/B of the CNN's second convolution ([32, 32, 26, 26] ⊛ [64, 32, 3, 3], valid) in one process,
  * interleaved: the direct WASM kernel against Winograd F(2×2, 3×3). Prints min and median ms per
- * thread count. Run: pnpm exec tsx --conditions=kiln-source benchmarks/src/winograd-ab.ts [runs]
+ * thread count. Run: pnpm exec tsx --conditions=kiln-source benchmarks/src/winograd-ab.ts [runs] [small]
+ * (`small`: the geometries near the selection rule's thresholds).
  */
 import { convDirectF32, type DirectConv } from '../../packages/backend-cpu/src/wasm/conv_direct.js';
 import { winogradConvF32, type WinogradConv } from '../../packages/backend-cpu/src/wasm/winograd.js';
 import { setNumThreads } from '../../packages/backend-cpu/src/threads/pool.js';
 
 const runs = Number(process.argv[2] ?? 20);
-const shapes: [number, number, number, number][] = [[32, 32, 64, 26], [32, 64, 64, 24], [8, 128, 128, 28]];
+const shapes: [number, number, number, number][] = process.argv[3] === 'small'
+  ? [[32, 4, 64, 26], [32, 8, 16, 26], [32, 16, 16, 26], [32, 8, 64, 26], [32, 64, 8, 26], [32, 64, 12, 26], [32, 64, 16, 26], [32, 64, 64, 10], [32, 64, 64, 6], [32, 64, 64, 4]]
+  : [[32, 32, 64, 26], [32, 64, 64, 24], [8, 128, 128, 28]];
 for (const [batch, C, K, H] of shapes) {
   const x = Float32Array.from({ length: batch * C * H * H }, () => Math.random() - 0.5);
   const w = Float32Array.from({ length: K * C * 9 }, () => Math.random() - 0.5);

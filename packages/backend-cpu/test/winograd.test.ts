@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads } from '../src/threads/pool.js';
-import { WINOGRAD_LIMITS, winogradConvAvailable, winogradConvF32, winogradWeight, type WinogradConv } from '../src/wasm/winograd.js';
+import { WINOGRAD_LIMITS, allFinite, winogradConvAvailable, winogradConvF32, winogradWeight, type WinogradConv } from '../src/wasm/winograd.js';
 
 /** Deterministic values in [-1, 1). */
 function random(n: number, seed: number): Float32Array {
@@ -75,6 +75,20 @@ describe('Winograd F(2×2, 3×3) float32 convolution', () => {
       expect(worstRelative(g, 7)).toBeLessThan(16 * 2 ** -24);
     });
   }
+
+  it('allFinite finds NaN and ±Inf anywhere in the first `length` values, and only there', () => {
+    const a = random(101, 5);
+    expect(allFinite(a)).toBe(true);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of [0, 50, 100]) {
+        const b = a.slice();
+        b[at] = bad;
+        expect(allFinite(b)).toBe(false);
+        expect(allFinite(b, at)).toBe(true);
+      }
+    }
+    expect(allFinite(new Float32Array([3.4e38, -3.4e38]))).toBe(true);
+  });
 
   it('splits the batch into chunks (a partial last chunk) with the same results', () => {
     const g = geometry(5, 8, 12, 10, 10, 1);

@@ -1,7 +1,7 @@
 import type { CpuKernel } from '../cpu_tensor.js';
 import { convDirectF32, directConvAvailable, type DirectConv } from '../wasm/conv_direct.js';
 import { depthwiseConvAvailable, depthwiseConvF32, type DepthwiseConv } from '../wasm/conv_depthwise.js';
-import { winogradConvAvailable, winogradConvF32, type WinogradConv } from '../wasm/winograd.js';
+import { allFinite, winogradConvAvailable, winogradConvF32, type WinogradConv } from '../wasm/winograd.js';
 import { CONV_GEMM_MIN_MACS, conv2dGemm, useConvGemm, type ConvGeometry } from './conv_gemm.js';
 import { output } from './util.js';
 
@@ -9,17 +9,18 @@ type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dila
 
 /**
  * Which float32 convolutions run Winograd F(2×2, 3×3) (wasm/winograd.ts) instead of the direct
- * kernel: 3×3, stride 1, undilated, one group, at least `minChannels` input and output channels
- * and `minOutputs` output pixels per image (measured in docs/design/cpu-wasm.md, "Winograd").
- * `enabled: false` turns it off (tests and A/B runs).
+ * kernel: 3×3, stride 1, undilated, one group, at least `minInChannels` input and
+ * `minOutChannels` output channels and `minOutputs` output pixels per image, all values finite (measured in
+ * docs/design/cpu-wasm.md, "Winograd": with fewer output channels the transforms cost more than
+ * the multiplies saved). `enabled: false` turns it off (tests and A/B runs).
  */
-export const WINOGRAD_SELECTION = { enabled: true, minChannels: 16, minOutputs: 64 };
+export const WINOGRAD_SELECTION = { enabled: true, minInChannels: 4, minOutChannels: 16, minOutputs: 4 };
 
 /** Whether `conv2d` runs this geometry (already on the stride-1, groups-1 fast path) by Winograd. */
 function useWinograd(g: ConvGeometry): boolean {
   const s = WINOGRAD_SELECTION;
   return s.enabled && g.kH === 3 && g.kW === 3 && g.dilation[0] === 1 && g.dilation[1] === 1 &&
-    g.channels >= s.minChannels && g.outChannels >= s.minChannels && g.outH * g.outW >= s.minOutputs;
+    g.channels >= s.minInChannels && g.outChannels >= s.minOutChannels && g.outH * g.outW >= s.minOutputs;
 }
 
 /**
@@ -73,7 +74,7 @@ export const conv2d: CpuKernel<Conv2dAttrs> = ([x, w], { stride, padding, dilati
       if (groups === 1 && sH === 1 && sW === 1) {
         if (useWinograd(geometry)) {
           const wg: WinogradConv = { batch, channels, height, width, outChannels, padTop: padding[0], padLeft: padding[1], outH, outW };
-          if (winogradConvAvailable(wg)) {
+          if (winogradConvAvailable(wg) && allFinite(w.data, outChannels * channels * 9) && allFinite(x.data, batch * channels * height * width)) {
             winogradConvF32(x.data, w.data, wg, dst);
             return [dst];
           }

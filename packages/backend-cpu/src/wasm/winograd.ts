@@ -207,6 +207,24 @@ function planOf(g: WinogradConv): Plan {
   return { channels: g.channels, outChannels: g.outChannels, tilesH, tilesWp, images };
 }
 
+/**
+ * Whether the first `length` values are all finite. Winograd mixes each input value into a whole 4×4 block
+ * (transforms with both signs), so one ±Inf would make Inf − Inf = NaN in outputs whose windows
+ * never see it; callers run the direct kernel on non-finite inputs instead (PyTorch's values).
+ */
+export function allFinite(a: TypedArray, length = a.length): boolean {
+  let s0 = 0;
+  let s1 = 0;
+  const n = Math.min(length, a.length);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    s0 += a[i] * 0;
+    s1 += a[i + 1] * 0;
+  }
+  if (i < n) s0 += a[i] * 0;
+  return s0 + s1 === 0;
+}
+
 /** Whether `winogradConvF32` can run `g` here (WebAssembly SIMD and the gemm available). */
 export function winogradConvAvailable(g: WinogradConv): boolean {
   return g.outH > 0 && g.outW > 0 && gemmKernel() !== null && moduleFor(planOf(g)) !== null;
