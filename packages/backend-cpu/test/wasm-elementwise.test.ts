@@ -167,12 +167,13 @@ describe('WebAssembly fused elementwise kernels', () => {
 
   it('bool inputs (whole, broadcast, one element) and bool outputs, as in relu and its gradient: bit-identical', () => {
     const MASK: Spec = [[64, 80], 'bool'];
-    const specs: Spec[] = [X, COL, MASK, [[64, 1], 'bool'], [[1], 'bool']];
-    const g = body(specs, (o, x, col, mask, rowMask, oneMask) => {
+    // The last input is only returned (as a matmul epilogue returns its product).
+    const specs: Spec[] = [X, COL, MASK, [[64, 1], 'bool'], [[1], 'bool'], X];
+    const g = body(specs, (o, x, col, mask, rowMask, oneMask, passed) => {
       const h = o.add(x, col);
       const grad = o.where(mask, x, 0); // relu's backward: where(x > 0, g, 0)
       const both = o.where(o.logicalAnd(rowMask, oneMask), x, col);
-      return [o.relu(h), o.gt(h, 0), grad, o.sum(grad, [0]), both, o.logicalOr(mask, rowMask)];
+      return [o.relu(h), o.gt(h, 0), grad, o.sum(grad, [0]), both, o.logicalOr(mask, rowMask), mask, passed];
     });
     expect(whyNotLowerable(g)).toBeNull();
     expect(wasmElementwise(g)).not.toBeNull();

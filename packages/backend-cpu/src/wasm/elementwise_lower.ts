@@ -131,7 +131,8 @@ function isConstant(v: Value, body: Graph, value: number): boolean {
  * relaxed-SIMD multiply-add. Exports `run(slot addresses…, vectors)`.
  */
 export function lowerBody(body: Graph, uniformInput: (i: number) => boolean, memory?: MemoryType, fma = false): LoweredBody {
-  const used = new Set(body.nodes.flatMap((n) => n.inputs));
+  // An input returned as an output (a matmul epilogue returning the product too) needs its slot.
+  const used = new Set([...body.nodes.flatMap((n) => n.inputs), ...body.outputs]);
   const inputs = body.inputs.map((v, i) => ({ v, i })).filter(({ v }) => used.has(v));
   const reductionNodes = body.nodes.filter((n) => FUSIBLE_REDUCTIONS.has(n.op));
   const reduced = new Set(reductionNodes.map((n) => n.outputs[0]));
