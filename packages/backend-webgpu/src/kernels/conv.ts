@@ -1,6 +1,7 @@
 import type { KernelRegistry } from '@kiln/core';
 import type { WebGPUKernel } from '../kernel.js';
 import { WGSL_TYPE } from '../layout.js';
+import { convImplicitGemm, convTile } from './conv_gemm.js';
 import { WGSL_MATH } from './wgsl_math.js';
 
 type Conv2dAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
@@ -17,10 +18,10 @@ const OUT_POSITION = [
 
 /**
  * Direct 2-D convolution, one invocation per output element, summing its channel group's
- * taps in (c, kh, kw) order. A tiled version (im2col tiles in workgroup memory, like matmul)
- * is the planned speed step.
+ * taps in (c, kh, kw) order. Grouped (depthwise) and int32 convs run here; float32 groups = 1
+ * convs run as the tiled implicit GEMM (conv_gemm.ts).
  */
-const conv2d: WebGPUKernel<Conv2dAttrs> = (ctx, [x, w], { stride, padding, dilation, groups }, [out]) => {
+export const conv2dDirect: WebGPUKernel<Conv2dAttrs> = (ctx, [x, w], { stride, padding, dilation, groups }, [out]) => {
   const [, channels, height, width] = x.shape;
   const [outC, cg, kH, kW] = w.shape;
   const [outH, outW] = out.shape.slice(2);
@@ -50,6 +51,13 @@ const conv2d: WebGPUKernel<Conv2dAttrs> = (ctx, [x, w], { stride, padding, dilat
   ].join('\n');
   const params = [outH, outW, channels, height, width, outC, cg, kH, kW, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups];
   ctx.launch({ op: 'conv2d', body, inputs: [x, w], outputs: [out], params, threads: out.storage.size });
+};
+
+/** conv2d: the implicit-GEMM kernel for float32 with groups = 1 where the device has room for its tiles, else direct. */
+export const conv2d: WebGPUKernel<Conv2dAttrs> = (ctx, inputs, attrs, outputs) => {
+  const bm = convTile(ctx);
+  if (attrs.groups === 1 && outputs[0].dtype === 'float32' && bm > 0) convImplicitGemm(ctx, inputs[0], inputs[1], outputs[0], attrs, bm);
+  else conv2dDirect(ctx, inputs, attrs, outputs);
 };
 
 // Padded taps are skipped; NaN wins and stays (the CPU's rule).

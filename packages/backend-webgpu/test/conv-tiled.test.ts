@@ -1,0 +1,78 @@
+import { getOp, KernelRegistry } from '@kiln/core';
+import { describe, expect, it } from 'vitest';
+import { WebGPUBackend, type WebGPUKernel } from '../src/index.js';
+import { conv2d } from '../src/kernels/conv.js';
+import { convImplicitGemm, convTile } from '../src/kernels/conv_gemm.js';
+import { testBackend } from './helpers/device.js';
+
+// The implicit-GEMM conv2d at every tile size it can pick, on shapes that leave partial tiles on
+// both GEMM edges and a k that is no multiple of the 16-deep step, against a float64 loop.
+const gpu = await testBackend;
+
+interface Case { x: number[]; w: number[]; stride: number[]; padding: number[]; dilation: number[] }
+
+function reference(xs: number[], ws: number[], x: Float32Array, w: Float32Array, c: Case): { shape: number[]; data: Float64Array } {
+  const [N, C, H, W] = xs;
+  const [OC, , KH, KW] = ws;
+  const OH = Math.floor((H + 2 * c.padding[0] - c.dilation[0] * (KH - 1) - 1) / c.stride[0]) + 1;
+  const OW = Math.floor((W + 2 * c.padding[1] - c.dilation[1] * (KW - 1) - 1) / c.stride[1]) + 1;
+  const out = new Float64Array(N * OC * OH * OW);
+  for (let n = 0; n < N; n++) for (let o = 0; o < OC; o++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    let s = 0;
+    for (let ch = 0; ch < C; ch++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+      const ih = oh * c.stride[0] - c.padding[0] + kh * c.dilation[0];
+      const iw = ow * c.stride[1] - c.padding[1] + kw * c.dilation[1];
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      s += x[((n * C + ch) * H + ih) * W + iw] * w[((o * C + ch) * KH + kh) * KW + kw];
+    }
+    out[((n * OC + o) * OH + oh) * OW + ow] = s;
+  }
+  return { shape: [N, OC, OH, OW], data: out };
+}
+
+/** A backend on the test device whose only kernel is conv2d at tile edge `bm` (0: the registered choice). */
+function backendWithTile(device: GPUDevice, bm: number): WebGPUBackend {
+  const kernels = new KernelRegistry<WebGPUKernel>(`webgpu-conv${bm}`);
+  kernels.register('conv2d', bm === 0 ? conv2d : (ctx, [x, w], attrs, [out]) => convImplicitGemm(ctx, x, w, out, attrs, bm));
+  return new WebGPUBackend(device, kernels);
+}
+
+let seed = 7;
+const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+
+describe.skipIf(!gpu)('tiled (implicit-GEMM) conv2d on WebGPU', () => {
+  const cases: Case[] = [
+    { x: [2, 5, 9, 11], w: [70, 5, 3, 2], stride: [2, 1], padding: [1, 2], dilation: [1, 2] }, // 70 channels, 130 pixels, k = 30
+    { x: [1, 3, 20, 20], w: [8, 3, 5, 5], stride: [1, 1], padding: [2, 2], dilation: [1, 1] }, // 400 pixels, k = 75
+    { x: [3, 17, 4, 4], w: [5, 17, 1, 1], stride: [1, 1], padding: [0, 0], dilation: [1, 1] }, // 1x1, k = 17
+  ];
+
+  it('the device picks a tile from its limits (64 on a device with WebGPU\'s default limits)', () => {
+    const l = gpu!.device.limits;
+    const expected = l.maxComputeInvocationsPerWorkgroup >= 256 && l.maxComputeWorkgroupStorageSize >= 8192 ? 64 : 32;
+    expect(convTile({ device: gpu!.device } as never)).toBe(expected);
+  });
+
+  for (const bm of [0, 64, 32, 16]) {
+    it(`tile ${bm || 'chosen'}: equals a float64 loop within 1e-5 per tap`, async () => {
+      const backend = backendWithTile(gpu!.device, bm);
+      for (const c of cases) {
+        const x = rand(c.x.reduce((a, b) => a * b));
+        const w = rand(c.w.reduce((a, b) => a * b));
+        const ref = reference(c.x, c.w, x, w, c);
+        const xs = backend.upload(x, { dtype: 'float32', shape: c.x });
+        const ws = backend.upload(w, { dtype: 'float32', shape: c.w });
+        const [o] = backend.run(getOp('conv2d'), [{ storage: xs, type: { dtype: 'float32', shape: c.x } }, { storage: ws, type: { dtype: 'float32', shape: c.w } }], { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: 1 }, [{ dtype: 'float32', shape: ref.shape }]);
+        const got = (await backend.read(o, { dtype: 'float32', shape: ref.shape })) as Float32Array;
+        expect(got.length).toBe(ref.data.length);
+        const taps = c.x[1] * c.w[2] * c.w[3];
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.data[i]));
+        expect(worst).toBeLessThan(1e-5 * taps); // |x|, |w| < 1: each product's rounding is below 2^-24
+        expect(got.some((v) => v !== 0)).toBe(true);
+        for (const s of [xs, ws, o]) backend.dispose(s);
+      }
+      expect(backend.bytesInUse()).toBe(0);
+    });
+  }
+});
