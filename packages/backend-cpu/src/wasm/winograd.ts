@@ -19,8 +19,12 @@ import { GEMM_BATCH_PARAMS, gemmModule } from './gemm_kernel.js';
  * See docs/design/cpu-wasm.md, "Convolution and pooling" (Winograd).
  */
 
-/** Tiles per chunk the batch is split into (V, M and the gemm's operands stay in L2/L3). */
-export const WINOGRAD_LIMITS = { chunkTiles: 576 };
+/**
+ * Tiles per chunk the batch is split into (whole images, at least one): `chunkTiles` on one
+ * thread (V, M and the packed operands stay in L2), `perThreadTiles` × threads on more (fewer
+ * pool wake-ups per image). Measured in docs/design/cpu-wasm.md, "Winograd".
+ */
+export const WINOGRAD_LIMITS = { chunkTiles: 256, perThreadTiles: 576 };
 /** Rows of tiles × channels per thread below which fewer threads are woken in the transforms. */
 const MIN_ROWS_PER_THREAD = 64;
 
@@ -203,7 +207,9 @@ function moduleFor(plan: Plan): WasmModule | null {
 function planOf(g: WinogradConv): Plan {
   const tilesH = Math.ceil(g.outH / 2);
   const tilesWp = roundUp(Math.ceil(g.outW / 2), 4);
-  const images = Math.max(1, Math.min(g.batch, Math.floor(WINOGRAD_LIMITS.chunkTiles / (tilesH * tilesWp))));
+  const threads = usableThreads();
+  const tiles = threads > 1 ? WINOGRAD_LIMITS.perThreadTiles * threads : WINOGRAD_LIMITS.chunkTiles;
+  const images = Math.max(1, Math.min(g.batch, Math.floor(tiles / (tilesH * tilesWp))));
   return { channels: g.channels, outChannels: g.outChannels, tilesH, tilesWp, images };
 }
 
