@@ -69,6 +69,19 @@ export interface LoadedModel {
    * outputs, e.g. `'0.weight.grad'`).
    */
   state(): Map<string, HostTensor>;
+  /**
+   * `state` for backends that read back asynchronously (WebGPU, where `state()` throws the
+   * backend's synchronous-read error): the same names and tensors, read by `backend.read`.
+   * Works on every backend. What is stored when it is called is what it reads: await a
+   * `runAsync` before calling it to see that run's updates.
+   *
+   * @example
+   * ```ts
+   * await model.runAsync(x, labels);
+   * const weights = (await model.stateAsync()).get('0.weight')!.data;
+   * ```
+   */
+  stateAsync(): Promise<Map<string, HostTensor>>;
   /** Frees the model's storage on its backend. */
   dispose(): void;
 }
@@ -252,18 +265,21 @@ export function loadModel<S>(bytes: Uint8Array, options: LoadModelOptions<S>): L
     return { results, report: new ProfileReport(spans, startMs, endMs) };
   };
 
+  /** The stored tensors with their names and types. */
+  const storedEntries = () => [...stored].map(([i, s]) => {
+    // Slots below 0 hold gradient outputs without an input: typed as the parameter they target.
+    const spec = i >= 0 ? signature.inputs[i] : signature.outputs[-1 - i];
+    return { name: spec.name, t: file.graph.inputs[i >= 0 ? i : spec.target!].type, s };
+  });
+
   return {
     signature, inputs, outputs: resultOutputs.map((i) => signature.outputs[i].name), file, run, runAsync, profile,
     graphFor: (...shapes) => graphFor(shapes),
-    state: () => {
-      const out = new Map<string, HostTensor>();
-      for (const [i, s] of stored) {
-        // Slots below 0 hold gradient outputs without an input: typed as the parameter they target.
-        const spec = i >= 0 ? signature.inputs[i] : signature.outputs[-1 - i];
-        const t = file.graph.inputs[i >= 0 ? i : spec.target!].type;
-        out.set(spec.name, { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(s, t) });
-      }
-      return out;
+    state: () => new Map(storedEntries().map(({ name, t, s }) => [name, { dtype: t.dtype, shape: [...t.shape], data: backend.readSync(s, t) }])),
+    stateAsync: async () => {
+      // Every read starts now, on what is stored now (a later run may replace the storage).
+      const reads = storedEntries().map(async ({ name, t, s }): Promise<[string, HostTensor]> => [name, { dtype: t.dtype, shape: [...t.shape], data: await backend.read(s, t) }]);
+      return new Map(await Promise.all(reads));
     },
     dispose: () => {
       if (disposed) return;
