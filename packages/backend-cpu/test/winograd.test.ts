@@ -109,6 +109,18 @@ describe('Winograd F(2×2, 3×3) float32 convolution', () => {
     }
   });
 
+  it('leaves a chunk larger than maxFloats to the direct kernel', () => {
+    const g = geometry(2, 16, 16, 20, 20, 1);
+    expect(winogradConvAvailable(g)).toBe(true);
+    const saved = WINOGRAD_LIMITS.maxFloats;
+    WINOGRAD_LIMITS.maxFloats = 16 * 16 * 100; // less than V alone for one image (100 tiles)
+    try {
+      expect(winogradConvAvailable(g)).toBe(false);
+    } finally {
+      WINOGRAD_LIMITS.maxFloats = saved;
+    }
+  });
+
   it('gives the same bits on 1 and 2 threads (different chunk sizes too)', () => {
     const g = geometry(4, 32, 64, 26, 26, 0);
     const x = random(4 * 32 * 26 * 26, 11);

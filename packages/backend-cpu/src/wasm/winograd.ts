@@ -22,9 +22,10 @@ import { GEMM_BATCH_PARAMS, gemmModule } from './gemm_kernel.js';
 /**
  * Tiles per chunk the batch is split into (whole images, at least one): `chunkTiles` on one
  * thread (V, M and the packed operands stay in L2), `perThreadTiles` × threads on more (fewer
- * pool wake-ups per image). Measured in docs/design/cpu-wasm.md, "Winograd".
+ * pool wake-ups per image). Measured in docs/design/cpu-wasm.md, "Winograd". A chunk (one image at
+ * least) needing more than `maxFloats` floats of kernel memory is left to the direct kernel.
  */
-export const WINOGRAD_LIMITS = { chunkTiles: 256, perThreadTiles: 576 };
+export const WINOGRAD_LIMITS = { chunkTiles: 256, perThreadTiles: 576, maxFloats: 1 << 24 };
 /** Rows of tiles × channels per thread below which fewer threads are woken in the transforms. */
 const MIN_ROWS_PER_THREAD = 64;
 
@@ -231,9 +232,18 @@ export function allFinite(a: TypedArray, length = a.length): boolean {
   return s0 + s1 === 0;
 }
 
+/** Floats of kernel memory one chunk uses: staged x, V and its packed copy, U, M, y. */
+function footprintFloats(p: Plan): number {
+  const T = tilesPerChunk(p);
+  const { channels: C, outChannels: K, images, tilesH, tilesWp } = p;
+  return images * C * (2 * tilesH + 2) * (2 * tilesWp + 2) + 32 * C * T + 16 * K * C + (16 * productStride(p)) / 4 + images * K * 4 * tilesH * tilesWp;
+}
+
 /** Whether `winogradConvF32` can run `g` here (WebAssembly SIMD and the gemm available). */
 export function winogradConvAvailable(g: WinogradConv): boolean {
-  return g.outH > 0 && g.outW > 0 && gemmKernel() !== null && moduleFor(planOf(g)) !== null;
+  if (g.outH <= 0 || g.outW <= 0) return false;
+  const p = planOf(g);
+  return footprintFloats(p) <= WINOGRAD_LIMITS.maxFloats && gemmKernel() !== null && moduleFor(p) !== null;
 }
 
 /**
