@@ -7,14 +7,16 @@ import { getOp, KernelRegistry } from '../../packages/core/src/index.js';
 import { WebGPUBackend, type WebGPUKernel } from '../../packages/backend-webgpu/src/index.js';
 import { requestNodeDevice } from '../../packages/backend-webgpu/src/node.js';
 import { conv2d, conv2dDirect } from '../../packages/backend-webgpu/src/kernels/conv.js';
+import { conv2dTranspose, conv2dTransposeDirect } from '../../packages/backend-webgpu/src/kernels/conv_grad.js';
 
 const { device, adapterInfo } = await requestNodeDevice();
-const make = (name: string, kernel: WebGPUKernel): WebGPUBackend => {
+const make = (name: string, conv: WebGPUKernel, transpose: WebGPUKernel): WebGPUBackend => {
   const kernels = new KernelRegistry<WebGPUKernel>(name);
-  kernels.register('conv2d', kernel);
+  kernels.register('conv2d', conv);
+  kernels.register('conv2dTranspose', transpose);
   return new WebGPUBackend(device, kernels, { adapterInfo });
 };
-const variants = { direct: make('direct', conv2dDirect), tiled: make('tiled', conv2d) };
+const variants = { direct: make('direct', conv2dDirect, conv2dTransposeDirect), tiled: make('tiled', conv2d, conv2dTranspose) };
 console.log(`adapter: ${adapterInfo.description || adapterInfo.vendor} (${adapterInfo.architecture})`);
 
 const shapes: { name: string; x: number[]; w: number[]; padding: number[] }[] = [
@@ -23,10 +25,13 @@ const shapes: { name: string; x: number[]; w: number[]; padding: number[] }[] = 
   { name: '1x1 [8,128,28,28]*[128,128,1,1]', x: [8, 128, 28, 28], w: [128, 128, 1, 1], padding: [0, 0] },
 ];
 const runs = Number(process.env.RUNS ?? 7);
+// conv2dTranspose (the input gradient of a conv) on the middle shape: x has the conv's output channels.
+shapes.push({ name: 'conv2dTranspose [8,64,28,28]*[64,64,3,3]', x: [8, 64, 28, 28], w: [64, 64, 3, 3], padding: [1, 1] });
 for (const s of shapes) {
+  const op = s.name.startsWith('conv2dTranspose') ? 'conv2dTranspose' : 'conv2d';
   const [N, C, H, W] = s.x;
   const [OC, , KH, KW] = s.w;
-  const OH = H + 2 * s.padding[0] - KH + 1;
+  const OH = H + 2 * s.padding[0] - KH + 1; // stride 1: the same for the transpose with these shapes
   const OW = W + 2 * s.padding[1] - KW + 1;
   const flops = 2 * N * OC * OH * OW * C * KH * KW;
   const times: Record<string, number[]> = { direct: [], tiled: [] };
@@ -38,7 +43,7 @@ for (const s of shapes) {
     for (const [k, b] of Object.entries(variants)) {
       const [xs, ws] = inputs[k];
       const t0 = performance.now();
-      const [o] = b.run(getOp('conv2d'), [{ storage: xs, type: { dtype: 'float32', shape: s.x } }, { storage: ws, type: { dtype: 'float32', shape: s.w } }], { stride: [1, 1], padding: s.padding, dilation: [1, 1], groups: 1 }, [{ dtype: 'float32', shape: [N, OC, OH, OW] }]);
+      const [o] = b.run(getOp(op), [{ storage: xs, type: { dtype: 'float32', shape: s.x } }, { storage: ws, type: { dtype: 'float32', shape: s.w } }], { stride: [1, 1], padding: s.padding, dilation: [1, 1], groups: 1 }, [{ dtype: 'float32', shape: [N, OC, OH, OW] }]);
       await b.read(o, { dtype: 'float32', shape: [N, OC, OH, OW] });
       if (i > 0) times[k].push(performance.now() - t0); // the first run compiles the pipeline
       b.dispose(o);

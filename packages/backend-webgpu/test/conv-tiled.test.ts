@@ -2,6 +2,7 @@ import { getOp, KernelRegistry } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { WebGPUBackend, type WebGPUKernel } from '../src/index.js';
 import { conv2d } from '../src/kernels/conv.js';
+import { conv2dTranspose } from '../src/kernels/conv_grad.js';
 import { convImplicitGemm, convTile } from '../src/kernels/conv_gemm.js';
 import { testBackend } from './helpers/device.js';
 
@@ -30,10 +31,29 @@ function reference(xs: number[], ws: number[], x: Float32Array, w: Float32Array,
   return { shape: [N, OC, OH, OW], data: out };
 }
 
+/** conv2dTranspose as a float64 scatter: x[n, c, ih, iw]·w[c, co, kh, kw] lands on (ih·s − p + kh·d, …); one extra output row and column (output padding 1). */
+function transposeReference(xs: number[], ws: number[], x: Float32Array, w: Float32Array, c: Case): { shape: number[]; data: Float64Array } {
+  const [N, C, H, W] = xs;
+  const [, OC, KH, KW] = ws;
+  const OH = (H - 1) * c.stride[0] - 2 * c.padding[0] + c.dilation[0] * (KH - 1) + 2;
+  const OW = (W - 1) * c.stride[1] - 2 * c.padding[1] + c.dilation[1] * (KW - 1) + 2;
+  const out = new Float64Array(N * OC * OH * OW);
+  for (let n = 0; n < N; n++) for (let ch = 0; ch < C; ch++) for (let ih = 0; ih < H; ih++) for (let iw = 0; iw < W; iw++) {
+    for (let o = 0; o < OC; o++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+      const oh = ih * c.stride[0] - c.padding[0] + kh * c.dilation[0];
+      const ow = iw * c.stride[1] - c.padding[1] + kw * c.dilation[1];
+      if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+      out[((n * OC + o) * OH + oh) * OW + ow] += x[((n * C + ch) * H + ih) * W + iw] * w[((ch * OC + o) * KH + kh) * KW + kw];
+    }
+  }
+  return { shape: [N, OC, OH, OW], data: out };
+}
+
 /** A backend on the test device whose only kernel is conv2d at tile edge `bm` (0: the registered choice). */
 function backendWithTile(device: GPUDevice, bm: number): WebGPUBackend {
   const kernels = new KernelRegistry<WebGPUKernel>(`webgpu-conv${bm}`);
   kernels.register('conv2d', bm === 0 ? conv2d : (ctx, [x, w], attrs, [out]) => convImplicitGemm(ctx, x, w, out, attrs, bm));
+  kernels.register('conv2dTranspose', bm === 0 ? conv2dTranspose : (ctx, [x, w], attrs, [out]) => convImplicitGemm(ctx, x, w, out, attrs, bm, true));
   return new WebGPUBackend(device, kernels);
 }
 
@@ -53,16 +73,18 @@ describe.skipIf(!gpu)('tiled (implicit-GEMM) conv2d on WebGPU', () => {
     expect(convTile({ device: gpu!.device } as never)).toBe(expected);
   });
 
-  for (const bm of [0, 64, 32, 16]) {
-    it(`tile ${bm || 'chosen'}: equals a float64 loop within 1e-5 per tap`, async () => {
+  for (const [op, bm] of [0, 64, 32, 16].flatMap((t) => [['conv2d', t], ['conv2dTranspose', t]] as const)) {
+    it(`${op}, tile ${bm || 'chosen'}: equals a float64 loop within 1e-5 per tap`, async () => {
       const backend = backendWithTile(gpu!.device, bm);
-      for (const c of cases) {
+      for (const c0 of cases) {
+        // The transposed case takes x with the conv's output channels and w as [C, OC, KH, KW].
+        const c = op === 'conv2d' ? c0 : { ...c0, x: [c0.x[0], c0.w[0], c0.x[2], c0.x[3]], w: [c0.w[0], c0.x[1], c0.w[2], c0.w[3]] };
         const x = rand(c.x.reduce((a, b) => a * b));
         const w = rand(c.w.reduce((a, b) => a * b));
-        const ref = reference(c.x, c.w, x, w, c);
+        const ref = (op === 'conv2d' ? reference : transposeReference)(c.x, c.w, x, w, c);
         const xs = backend.upload(x, { dtype: 'float32', shape: c.x });
         const ws = backend.upload(w, { dtype: 'float32', shape: c.w });
-        const [o] = backend.run(getOp('conv2d'), [{ storage: xs, type: { dtype: 'float32', shape: c.x } }, { storage: ws, type: { dtype: 'float32', shape: c.w } }], { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: 1 }, [{ dtype: 'float32', shape: ref.shape }]);
+        const [o] = backend.run(getOp(op), [{ storage: xs, type: { dtype: 'float32', shape: c.x } }, { storage: ws, type: { dtype: 'float32', shape: c.w } }], { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: 1 }, [{ dtype: 'float32', shape: ref.shape }]);
         const got = (await backend.read(o, { dtype: 'float32', shape: ref.shape })) as Float32Array;
         expect(got.length).toBe(ref.data.length);
         const taps = c.x[1] * c.w[2] * c.w[3];

@@ -25,16 +25,18 @@ export interface ConvGeometry {
 }
 
 /**
- * float32 conv2d with groups = 1 as an implicit GEMM: out[oc, pixel] = Σ_k w[oc, k] · patch[k, pixel]
+ * float32 conv2d (or, `transposed`, conv2dTranspose: w is [C, OC, KH, KW], read transposed,
+ * and each patch element is x where the tap lands on a stride step) with groups = 1 as an implicit GEMM: out[oc, pixel] = Σ_k w[oc, k] · patch[k, pixel]
  * with k = (c, kh, kw) and pixel = (n, oh, ow) over the whole batch. A workgroup computes a
  * BM×BM block (output channels × pixels), each invocation a 4×4 patch in registers; each
  * 16-deep k step stages a BM×16 tile of the weights and a 16×BM tile of input patches
  * (gathered from x with padding as 0, never materialised) in workgroup memory. The sum runs
  * over k in (c, kh, kw) order, the direct kernel's order.
  */
-export function convImplicitGemm(ctx: KernelContext, x: GpuTensor, w: GpuTensor, out: GpuTensor, { stride, padding, dilation }: ConvGeometry, BM: number): void {
+export function convImplicitGemm(ctx: KernelContext, x: GpuTensor, w: GpuTensor, out: GpuTensor, { stride, padding, dilation }: ConvGeometry, BM: number, transposed = false): void {
   const [batch, channels, height, width] = x.shape;
-  const [outC, , kH, kW] = w.shape;
+  const outC = out.shape[1];
+  const [kH, kW] = w.shape.slice(2);
   const [outH, outW] = out.shape.slice(2);
   const K = channels * kH * kW;
   const pixels = batch * outH * outW;
@@ -56,7 +58,7 @@ export function convImplicitGemm(ctx: KernelContext, x: GpuTensor, w: GpuTensor,
     `      let e = lane + ${lanes}u * l;`,
     `      let ar = e / ${BK}u; let ac = e % ${BK}u;`,
     '      var av = 0.0;',
-    '      if (row0 + ar < M && k0 + ac < K) { av = in1[(row0 + ar) * K + k0 + ac]; }',
+    `      if (row0 + ar < M && k0 + ac < K) { av = in1[${transposed ? '((k0 + ac) / KHW * M + row0 + ar) * KHW + (k0 + ac) % KHW' : '(row0 + ar) * K + k0 + ac'}]; }`,
     '      tileA[e] = av;',
     `      let br = e / ${BM}u; let bc = e % ${BM}u;`,
     '      var bv = 0.0;',
@@ -64,9 +66,18 @@ export function convImplicitGemm(ctx: KernelContext, x: GpuTensor, w: GpuTensor,
     '      if (kk < K && pix < P) {',
     '        let c = kk / KHW; let r = kk % KHW;',
     '        let n = pix / OHW; let q = pix % OHW;',
-    '        let ih = i32((q / OW) * SH + (r / KW) * DH) - PH;',
-    '        let iw = i32((q % OW) * SW + (r % KW) * DW) - PW;',
-    '        if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W)) { bv = in0[((n * C + c) * H + u32(ih)) * W + u32(iw)]; }',
+    ...(transposed
+      ? [
+        // The output pixel (oh, ow) takes x at (th/SH, tw/SW) where the tap lands on a stride step.
+        "        let th = i32(q / OW) + PH - i32((r / KW) * DH);",
+        "        let tw = i32(q % OW) + PW - i32((r % KW) * DW);",
+        "        if (th >= 0 && tw >= 0 && th % i32(SH) == 0 && tw % i32(SW) == 0 && th / i32(SH) < i32(H) && tw / i32(SW) < i32(W)) { bv = in0[((n * C + c) * H + u32(th) / SH) * W + u32(tw) / SW]; }",
+      ]
+      : [
+        '        let ih = i32((q / OW) * SH + (r / KW) * DH) - PH;',
+        '        let iw = i32((q % OW) * SW + (r % KW) * DW) - PW;',
+        '        if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W)) { bv = in0[((n * C + c) * H + u32(ih)) * W + u32(iw)]; }',
+      ]),
     '      }',
     '      tileB[e] = bv;',
     '    }',
@@ -90,7 +101,7 @@ export function convImplicitGemm(ctx: KernelContext, x: GpuTensor, w: GpuTensor,
   ].join('\n');
   const params = [outC, K, pixels, channels, height, width, kH, kW, outH, outW, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]];
   ctx.launch({
-    op: 'conv2d', body, declarations: `var<workgroup> tileA: array<f32, ${BM * BK}>;\nvar<workgroup> tileB: array<f32, ${BK * BM}>;`,
+    op: transposed ? 'conv2dTranspose' : 'conv2d', body, declarations: `var<workgroup> tileA: array<f32, ${BM * BK}>;\nvar<workgroup> tileB: array<f32, ${BK * BM}>;`,
     inputs: [x, w], outputs: [out], params, threads: Math.ceil(outC / BM) * Math.ceil(pixels / BM), workgroupSize: lanes, perWorkgroup: true,
   });
 }

@@ -2,6 +2,7 @@ import type { KernelRegistry } from '@kiln/core';
 import type { WebGPUKernel } from '../kernel.js';
 import { WGSL_TYPE } from '../layout.js';
 import { WGSL_MATH } from './wgsl_math.js';
+import { convImplicitGemm, convTile } from './conv_gemm.js';
 
 type ConvAttrs = { stride: readonly number[]; padding: readonly number[]; dilation: readonly number[]; groups: number };
 type PoolAttrs = { kernelSize: readonly number[]; stride: readonly number[]; padding: readonly number[]; dilation: readonly number[] };
@@ -20,7 +21,7 @@ const POSITION = [
  * Transposed convolution as a gather: output (n, oc, oh, ow) sums x[n, c, ih, iw]·w[c, co, kh, kw]
  * over the taps with ih·s + kh·d − p = oh (and likewise for w), in (c, kh, kw) order.
  */
-const conv2dTranspose: WebGPUKernel<ConvAttrs> = (ctx, [x, w], { stride, padding, dilation, groups }, [out]) => {
+export const conv2dTransposeDirect: WebGPUKernel<ConvAttrs> = (ctx, [x, w], { stride, padding, dilation, groups }, [out]) => {
   const [, inC, inH, inW] = x.shape;
   const [, outPerGroup, kH, kW] = w.shape;
   const t = WGSL_TYPE[out.dtype];
@@ -48,6 +49,13 @@ const conv2dTranspose: WebGPUKernel<ConvAttrs> = (ctx, [x, w], { stride, padding
   const [outC, outH, outW] = out.shape.slice(1);
   const params = [outC, outH, outW, inC, inH, inW, outPerGroup, kH, kW, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups];
   ctx.launch({ op: 'conv2dTranspose', body, inputs: [x, w], outputs: [out], params, threads: out.storage.size });
+};
+
+/** conv2dTranspose: the implicit GEMM (conv_gemm.ts) for float32 with groups = 1 where the tiles fit, else the gather. */
+export const conv2dTranspose: WebGPUKernel<ConvAttrs> = (ctx, inputs, attrs, outputs) => {
+  const bm = convTile(ctx);
+  if (attrs.groups === 1 && outputs[0].dtype === 'float32' && bm > 0) convImplicitGemm(ctx, inputs[0], inputs[1], outputs[0], attrs, bm, true);
+  else conv2dTransposeDirect(ctx, inputs, attrs, outputs);
 };
 
 /**
