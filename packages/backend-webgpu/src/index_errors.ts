@@ -47,10 +47,10 @@ export class IndexErrorLog {
     const [tag, bits, position] = words;
     const check = tag !== 0 ? this.checks.get(tag) : undefined;
     for (const t of this.checks.keys()) if (t <= upTo) this.checks.delete(t);
-    if (tag === 0) return null;
+    // No tag, or one a read that finished first (an overlapping read) reported and cleared.
+    if (!check) return null;
     this.device.queue.writeBuffer(this.buffer, 0, new Uint32Array(INDEX_ERROR_BYTES / 4));
-    // An unknown tag was reported already by a read that finished first.
-    return check ? new ArgumentError(check.message(bits | 0, position)) : null;
+    return new ArgumentError(check.message(bits | 0, position));
   }
 
   destroy(): void {

@@ -78,6 +78,17 @@ describe.skipIf(!gpu)('out-of-range indices on WebGPU', () => {
     expect([...(await a.data())]).toEqual([0]);
   });
 
+  it('overlapping reads (Promise.all over a bad result and a good one): exactly one rejects with the error, the flag is then clear', async () => {
+    const x = g([1, 2, 3]);
+    const bad = take(x, g([3], 'int32'));
+    const good = x.add(1);
+    const settled = await Promise.allSettled([bad.data(), good.data()]);
+    const rejected = settled.filter((r) => r.status === 'rejected');
+    expect(rejected.length).toBe(1); // the other read saw the same flag but the tag was already reported
+    expect(String((rejected[0] as PromiseRejectedResult).reason.message)).toMatch(/^take: index 3 is out of range/);
+    await stillGood();
+  });
+
   it('an empty x along the axis: every index is out of range (scatterAdd runs no element)', async () => {
     const make = (mk: typeof g) => scatterAdd(mk([]).reshape([2, 0]), 1, mk([[0], [0]], 'int32'), mk([[1], [1]]));
     const cpu = cpuMessage(() => make(c));
