@@ -2,7 +2,7 @@ import { getOp, KernelRegistry } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import { WebGPUBackend, type WebGPUKernel } from '../src/index.js';
 import { conv2d } from '../src/kernels/conv.js';
-import { conv2dTranspose } from '../src/kernels/conv_grad.js';
+import { conv2dTranspose, conv2dWeightGrad } from '../src/kernels/conv_grad.js';
 import { convImplicitGemm, convTile } from '../src/kernels/conv_gemm.js';
 import { testBackend } from './helpers/device.js';
 
@@ -49,11 +49,32 @@ function transposeReference(xs: number[], ws: number[], x: Float32Array, w: Floa
   return { shape: [N, OC, OH, OW], data: out };
 }
 
+/** conv2dWeightGrad as a float64 loop: dw[o, c, kh, kw] = Σ_{n, oh, ow} g[n, o, oh, ow]·x[n, c, oh·s − p + kh·d, …]; g is the conv's output. */
+function weightGradReference(xs: number[], ws: number[], x: Float32Array, g: Float32Array, c: Case): { shape: number[]; data: Float64Array } {
+  const [N, C, H, W] = xs;
+  const [OC, , KH, KW] = ws;
+  const OH = Math.floor((H + 2 * c.padding[0] - c.dilation[0] * (KH - 1) - 1) / c.stride[0]) + 1;
+  const OW = Math.floor((W + 2 * c.padding[1] - c.dilation[1] * (KW - 1) - 1) / c.stride[1]) + 1;
+  const out = new Float64Array(OC * C * KH * KW);
+  for (let o = 0; o < OC; o++) for (let ch = 0; ch < C; ch++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+    let s = 0;
+    for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+      const ih = oh * c.stride[0] - c.padding[0] + kh * c.dilation[0];
+      const iw = ow * c.stride[1] - c.padding[1] + kw * c.dilation[1];
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      s += g[((n * OC + o) * OH + oh) * OW + ow] * x[((n * C + ch) * H + ih) * W + iw];
+    }
+    out[((o * C + ch) * KH + kh) * KW + kw] = s;
+  }
+  return { shape: [OC, C, KH, KW], data: out };
+}
+
 /** A backend on the test device whose only kernel is conv2d at tile edge `bm` (0: the registered choice). */
 function backendWithTile(device: GPUDevice, bm: number): WebGPUBackend {
   const kernels = new KernelRegistry<WebGPUKernel>(`webgpu-conv${bm}`);
   kernels.register('conv2d', bm === 0 ? conv2d : (ctx, [x, w], attrs, [out]) => convImplicitGemm(ctx, x, w, out, attrs, bm));
-  kernels.register('conv2dTranspose', bm === 0 ? conv2dTranspose : (ctx, [x, w], attrs, [out]) => convImplicitGemm(ctx, x, w, out, attrs, bm, true));
+  kernels.register('conv2dTranspose', bm === 0 ? conv2dTranspose : (ctx, [x, w], attrs, [out]) => convImplicitGemm(ctx, x, w, out, attrs, bm, 'transpose'));
+  kernels.register('conv2dWeightGrad', bm === 0 ? conv2dWeightGrad : (ctx, [x, g], attrs, [out]) => convImplicitGemm(ctx, x, g, out, attrs, bm, 'weightGrad'));
   return new WebGPUBackend(device, kernels);
 }
 
@@ -73,21 +94,24 @@ describe.skipIf(!gpu)('tiled (implicit-GEMM) conv2d on WebGPU', () => {
     expect(convTile({ device: gpu!.device } as never)).toBe(expected);
   });
 
-  for (const [op, bm] of [0, 64, 32, 16].flatMap((t) => [['conv2d', t], ['conv2dTranspose', t]] as const)) {
+  for (const [op, bm] of [0, 64, 32, 16].flatMap((t) => [['conv2d', t], ['conv2dTranspose', t], ['conv2dWeightGrad', t]] as const)) {
     it(`${op}, tile ${bm || 'chosen'}: equals a float64 loop within 1e-5 per tap`, async () => {
       const backend = backendWithTile(gpu!.device, bm);
       for (const c0 of cases) {
         // The transposed case takes x with the conv's output channels and w as [C, OC, KH, KW].
-        const c = op === 'conv2d' ? c0 : { ...c0, x: [c0.x[0], c0.w[0], c0.x[2], c0.x[3]], w: [c0.w[0], c0.x[1], c0.w[2], c0.w[3]] };
+        // The weight gradient's second input is g, shaped as the conv's output.
+        const c = op === 'conv2dTranspose' ? { ...c0, x: [c0.x[0], c0.w[0], c0.x[2], c0.x[3]], w: [c0.w[0], c0.x[1], c0.w[2], c0.w[3]] } : c0;
+        const gShape = op === 'conv2dWeightGrad' ? reference(c.x, c.w, new Float32Array(0), new Float32Array(0), { ...c, x: [0, ...c.x.slice(1)] }).shape : [];
+        const secondShape = op === 'conv2dWeightGrad' ? [c.x[0], c.w[0], gShape[2], gShape[3]] : c.w;
         const x = rand(c.x.reduce((a, b) => a * b));
-        const w = rand(c.w.reduce((a, b) => a * b));
-        const ref = (op === 'conv2d' ? reference : transposeReference)(c.x, c.w, x, w, c);
+        const w = rand(secondShape.reduce((a, b) => a * b));
+        const ref = op === 'conv2d' ? reference(c.x, c.w, x, w, c) : op === 'conv2dTranspose' ? transposeReference(c.x, c.w, x, w, c) : weightGradReference(c.x, c.w, x, w, c);
         const xs = backend.upload(x, { dtype: 'float32', shape: c.x });
-        const ws = backend.upload(w, { dtype: 'float32', shape: c.w });
-        const [o] = backend.run(getOp(op), [{ storage: xs, type: { dtype: 'float32', shape: c.x } }, { storage: ws, type: { dtype: 'float32', shape: c.w } }], { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: 1 }, [{ dtype: 'float32', shape: ref.shape }]);
+        const ws = backend.upload(w, { dtype: 'float32', shape: secondShape });
+        const [o] = backend.run(getOp(op), [{ storage: xs, type: { dtype: 'float32', shape: c.x } }, { storage: ws, type: { dtype: 'float32', shape: secondShape } }], { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: 1 }, [{ dtype: 'float32', shape: ref.shape }]);
         const got = (await backend.read(o, { dtype: 'float32', shape: ref.shape })) as Float32Array;
         expect(got.length).toBe(ref.data.length);
-        const taps = c.x[1] * c.w[2] * c.w[3];
+        const taps = op === 'conv2dWeightGrad' ? secondShape[0] * secondShape[2] * secondShape[3] : c.x[1] * c.w[2] * c.w[3]; // terms per sum
         let worst = 0;
         for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.data[i]));
         expect(worst).toBeLessThan(1e-5 * taps); // |x|, |w| < 1: each product's rounding is below 2^-24

@@ -54,7 +54,7 @@ export const conv2dTransposeDirect: WebGPUKernel<ConvAttrs> = (ctx, [x, w], { st
 /** conv2dTranspose: the implicit GEMM (conv_gemm.ts) for float32 with groups = 1 where the tiles fit, else the gather. */
 export const conv2dTranspose: WebGPUKernel<ConvAttrs> = (ctx, inputs, attrs, outputs) => {
   const bm = convTile(ctx);
-  if (attrs.groups === 1 && outputs[0].dtype === 'float32' && bm > 0) convImplicitGemm(ctx, inputs[0], inputs[1], outputs[0], attrs, bm, true);
+  if (attrs.groups === 1 && outputs[0].dtype === 'float32' && bm > 0) convImplicitGemm(ctx, inputs[0], inputs[1], outputs[0], attrs, bm, 'transpose');
   else conv2dTransposeDirect(ctx, inputs, attrs, outputs);
 };
 
@@ -64,7 +64,7 @@ export const conv2dTranspose: WebGPUKernel<ConvAttrs> = (ctx, inputs, attrs, out
  * nothing), then a tree in workgroup memory — the sum runs over batch × output positions,
  * far longer than one invocation should loop.
  */
-const conv2dWeightGrad: WebGPUKernel<ConvAttrs> = (ctx, [x, g], { stride, padding, dilation, groups }, [out]) => {
+export const conv2dWeightGradDirect: WebGPUKernel<ConvAttrs> = (ctx, [x, g], { stride, padding, dilation, groups }, [out]) => {
   const [batch, channels, height, width] = x.shape;
   const [outC, groupC, kH, kW] = out.shape;
   const [outH, outW] = g.shape.slice(2);
@@ -99,6 +99,21 @@ const conv2dWeightGrad: WebGPUKernel<ConvAttrs> = (ctx, [x, g], { stride, paddin
     op: 'conv2dWeightGrad', body, declarations: `var<workgroup> partials: array<${t}, ${wg}>;`,
     inputs: [x, g], outputs: [out], params, threads: out.storage.size, workgroupSize: wg, perWorkgroup: true,
   });
+};
+
+/**
+ * conv2dWeightGrad: for float32 with groups = 1, the implicit GEMM dw = g · patchesᵀ, reducing
+ * over batch × output positions inside each workgroup. Its grid is only (OC/BM)·(taps/BM)
+ * workgroups, so the tile is the largest (up to what the device allows) that still gives 32
+ * of them, down to 16. Grouped and int32: the per-weight tree.
+ */
+export const conv2dWeightGrad: WebGPUKernel<ConvAttrs> = (ctx, inputs, attrs, outputs) => {
+  const out = outputs[0];
+  let bm = convTile(ctx);
+  const groupsOf = (t: number) => Math.ceil(out.shape[0] / t) * Math.ceil((out.shape[1] * out.shape[2] * out.shape[3]) / t);
+  while (bm > 16 && groupsOf(bm) < 32) bm /= 2;
+  if (attrs.groups === 1 && out.dtype === 'float32' && bm > 0) convImplicitGemm(ctx, inputs[0], inputs[1], out, attrs, bm, 'weightGrad');
+  else conv2dWeightGradDirect(ctx, inputs, attrs, outputs);
 };
 
 // PyTorch's CPU loop: from the window's first in-bounds tap, take a tap that is greater than
