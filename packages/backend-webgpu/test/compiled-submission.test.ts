@@ -55,7 +55,10 @@ describe.skipIf(!gpu)('compiled calls on WebGPU', () => {
     // More passes than one submission holds by default (64), so the batch really was held open.
     expect(passes).toBeGreaterThan(20); // and its fused nodes launch 65 passes today
     expect(seen.map((s) => s.submissions)).toEqual([1, 1, 1, 1, 1]);
-    expect(new Set(seen.map((s) => s.bytes)).size).toBe(1);
+    // Never growing (a leak per step would): a tensor the warm-up call left to the eager
+    // FinalizationRegistry (4 bytes) may be freed during the loop, whenever GC runs.
+    for (let i = 1; i < seen.length; i++) expect(seen[i].bytes, `bytes after call ${i}`).toBeLessThanOrEqual(seen[i - 1].bytes);
+    expect(seen[0].bytes - seen[4].bytes).toBeLessThanOrEqual(16);
     expect(new Set(seen.map((s) => s.created)).size).toBe(1);
     expect(seen[4].loss).toBeLessThan(seen[0].loss); // it trains
     for (const t of [x, y]) t.dispose();
